@@ -1,0 +1,123 @@
+using System.Security.Cryptography.X509Certificates;
+
+namespace Mtls.Extensions.Testing;
+
+/// <summary>A test CA (root or intermediate) that issues intermediates and leaves.</summary>
+public sealed class TestCertificateAuthority : IDisposable
+{
+    private readonly TimeProvider _time;
+
+    internal TestCertificateAuthority(X509Certificate2 certificate, TestCertificateAuthority? parent, TimeProvider time)
+    {
+        Certificate = certificate;
+        Parent = parent;
+        _time = time;
+    }
+
+    /// <summary>Gets the CA certificate, with its private key.</summary>
+    /// <value>Never <see langword="null"/>.</value>
+    public X509Certificate2 Certificate { get; }
+
+    /// <summary>Gets the issuing CA, or <see langword="null"/> for a root.</summary>
+    /// <value>The parent.</value>
+    public TestCertificateAuthority? Parent { get; }
+
+    /// <summary>Gets the root of this CA's hierarchy.</summary>
+    /// <value>This CA when it is a root.</value>
+    public TestCertificateAuthority Root => Parent?.Root ?? this;
+
+    /// <summary>Gets this CA's certificate and every issuer above it except the root, this one first.</summary>
+    /// <value>Empty for a root.</value>
+    public IReadOnlyList<X509Certificate2> IntermediatesToRoot
+    {
+        get
+        {
+            var list = new List<X509Certificate2>();
+            for (var ca = this; ca.Parent is not null; ca = ca.Parent)
+            {
+                list.Add(ca.Certificate);
+            }
+
+            return list;
+        }
+    }
+
+    /// <summary>Creates an intermediate CA under this CA.</summary>
+    /// <param name="name">The CN.</param>
+    /// <param name="configure">Adjusts the certificate (e.g. path length, name constraints, or <c>IsCa = false</c> for a bad one).</param>
+    /// <returns>The intermediate, with its private key.</returns>
+    public TestCertificateAuthority CreateIntermediate(string name, Action<TestCertificateOptions>? configure = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var options = new TestCertificateOptions();
+        configure?.Invoke(options);
+        var (certificate, _) = CertificateFactory.Create(name, options, CertificateKind.Intermediate, this, _time);
+        return new TestCertificateAuthority(certificate, this, _time);
+    }
+
+    /// <summary>Issues an end-entity certificate (EKU clientAuth and serverAuth unless configured otherwise).</summary>
+    /// <param name="name">The CN.</param>
+    /// <param name="configure">Adjusts the certificate.</param>
+    /// <returns>The leaf, with its private key and its chain.</returns>
+    public TestCertificate IssueLeaf(string name, Action<TestCertificateOptions>? configure = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        var options = new TestCertificateOptions();
+        configure?.Invoke(options);
+        var (certificate, _) = CertificateFactory.Create(name, options, CertificateKind.Leaf, this, _time);
+        return new TestCertificate(certificate, IntermediatesToRoot, Root.Certificate);
+    }
+
+    /// <summary>Issues a server certificate for the loopback interface: DNS <c>localhost</c>, IP 127.0.0.1 and ::1, EKU serverAuth.</summary>
+    /// <param name="name">The CN.</param>
+    /// <param name="spiffeId">An optional SPIFFE ID.</param>
+    /// <returns>The leaf.</returns>
+    public TestCertificate IssueLocalhostServer(string name = "localhost", string? spiffeId = null) => IssueLeaf(name, o =>
+    {
+        o.ForServer().WithDnsNames("localhost").WithIpAddresses(System.Net.IPAddress.Loopback, System.Net.IPAddress.IPv6Loopback);
+        if (spiffeId is not null)
+        {
+            o.WithSpiffeId(spiffeId);
+        }
+    });
+
+    /// <summary>Issues a client certificate with a SPIFFE ID, EKU clientAuth.</summary>
+    /// <param name="name">The CN.</param>
+    /// <param name="spiffeId">The SPIFFE ID, or <see langword="null"/> for none.</param>
+    /// <returns>The leaf.</returns>
+    public TestCertificate IssueClient(string name, string? spiffeId = null) => IssueLeaf(name, o =>
+    {
+        o.ForClient();
+        if (spiffeId is not null)
+        {
+            o.WithSpiffeId(spiffeId);
+        }
+    });
+
+    /// <summary>Gets a trust bundle pinning this CA.</summary>
+    /// <returns>The bundle.</returns>
+    public TrustBundle ToTrustBundle() => TrustBundle.Create([PublicCopy()]);
+
+    /// <summary>Gets the CA certificate as PEM (no key).</summary>
+    /// <returns>The PEM text.</returns>
+    public string ExportCertificatePem() => Certificate.ExportCertificatePem() + "\n";
+
+    /// <summary>Writes the CA certificate as PEM (no key) to a file, atomically (write then rename).</summary>
+    /// <param name="path">The file.</param>
+    /// <returns>The path.</returns>
+    public string WriteCertificatePem(string path)
+    {
+        FileWriter.WriteAtomically(path, ExportCertificatePem());
+        return path;
+    }
+
+    /// <summary>Gets a copy of the certificate without its private key.</summary>
+    /// <returns>The public certificate.</returns>
+    public X509Certificate2 PublicCopy() => X509CertificateLoader.LoadCertificate(Certificate.RawData);
+
+    /// <inheritdoc/>
+    public void Dispose() => Certificate.Dispose();
+
+    /// <inheritdoc/>
+    public override string ToString() => Certificate.Subject;
+}

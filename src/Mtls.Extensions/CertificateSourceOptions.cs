@@ -1,0 +1,49 @@
+namespace Mtls.Extensions;
+
+/// <summary>
+/// Where a certificate and its private key come from. Exactly one of <see cref="Path"/>,
+/// <see cref="Pem"/>, <see cref="Directory"/> or <see cref="Store"/> is used.
+/// </summary>
+public sealed class CertificateSourceOptions
+{
+    /// <summary>
+    /// Gets or sets a PEM file (the leaf, optionally followed by its intermediates, optionally with the key)
+    /// or a PFX/PKCS#12 file.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>.</value>
+    public string? Path { get; set; }
+
+    /// <summary>Gets or sets a PEM private key file (PKCS#8, PKCS#1, SEC1 or encrypted PKCS#8) when <see cref="Path"/> holds no key.</summary>
+    /// <value>The default is <see langword="null"/>.</value>
+    public string? KeyPath { get; set; }
+
+    /// <summary>Gets or sets the password of the PFX file or of the encrypted private key.</summary>
+    /// <value>The default is <see langword="null"/>.</value>
+    public string? Password { get; set; }
+
+    /// <summary>Gets or sets inline PEM: the leaf, optionally its intermediates, optionally its key.</summary>
+    /// <value>The default is <see langword="null"/>.</value>
+    public string? Pem { get; set; }
+
+    /// <summary>Gets or sets an inline PEM private key used with <see cref="Pem"/>.</summary>
+    /// <value>The default is <see langword="null"/>.</value>
+    public string? KeyPem { get; set; }
+
+    /// <summary>Gets or sets a folder holding the certificate in a known <see cref="Layout"/>.</summary>
+    /// <value>The default is <see langword="null"/>.</value>
+    public string? Directory { get; set; }
+
+    /// <summary>Gets or sets the layout of <see cref="Directory"/>.</summary>
+    /// <value>The default is <see cref="CertificateDirectoryLayout.CertManager"/>.</value>
+    public CertificateDirectoryLayout Layout { get; set; } = CertificateDirectoryLayout.CertManager;
+
+    /// <summary>Gets or sets a certificate from an X509 store.</summary>
+    /// <value>The default selects nothing.</value>
+    public CertificateStoreOptions Store { get; set; } = new();
+
+    /// <summary>Gets a value indicating whether any source is configured.</summary>
+    /// <value><see langword="true"/> when a path, inline PEM, folder or store thumbprint is set.</value>
+    public bool IsConfigured =>
+        !string.IsNullOrWhiteSpace(Path) || !string.IsNullOrWhiteSpace(Pem) ||
+        !string.IsNullOrWhiteSpace(Directory) || !string.IsNullOrWhiteSpace(Store.Thumbprint);
+}

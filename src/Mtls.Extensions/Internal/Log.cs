@@ -1,0 +1,38 @@
+using Microsoft.Extensions.Logging;
+
+namespace Mtls.Extensions.Internal;
+
+/// <summary>
+/// Every log event of the core package. Ids never change once shipped:
+/// 1xx loading, 2xx validation, 3xx identity mapping, 4xx rotation and handlers.
+/// Only identifiers are logged: subject, SHA-256 thumbprint, NotAfter, names. Never keys, passwords or certificate bodies.
+/// </summary>
+internal static partial class Log
+{
+    [LoggerMessage(101, LogLevel.Information, "Loaded certificate {Subject} (SHA-256 {Thumbprint}) for {Name}, valid until {NotAfter}.", EventName = "CertificateLoaded")]
+    public static partial void CertificateLoaded(ILogger logger, string name, string subject, string thumbprint, DateTimeOffset notAfter);
+
+    [LoggerMessage(102, LogLevel.Information, "Loaded trust bundle for {Name}: {Anchors}.", EventName = "TrustBundleLoaded")]
+    public static partial void TrustBundleLoaded(ILogger logger, string name, string anchors);
+
+    [LoggerMessage(201, LogLevel.Warning, "Rejected {Role} certificate {Subject} (SHA-256 {Thumbprint}): {Reason}. {Detail}", EventName = "PeerRejected")]
+    public static partial void PeerRejected(ILogger logger, PeerRole role, MtlsRejectionReason reason, string subject, string thumbprint, string detail);
+
+    [LoggerMessage(202, LogLevel.Debug, "Accepted {Role} certificate {Identity} (SHA-256 {Thumbprint}).", EventName = "PeerAccepted")]
+    public static partial void PeerAccepted(ILogger logger, PeerRole role, string identity, string thumbprint);
+
+    [LoggerMessage(401, LogLevel.Information, "Reloaded {Kind} for {Name}: {Subject} (SHA-256 {Thumbprint}), valid until {NotAfter}.", EventName = "ReloadSucceeded")]
+    public static partial void ReloadSucceeded(ILogger logger, string kind, string name, string subject, string thumbprint, DateTimeOffset notAfter);
+
+    [LoggerMessage(402, LogLevel.Error, "Reloading {Kind} for {Name} failed; keeping the last good material ({Current}).", EventName = "ReloadFailed")]
+    public static partial void ReloadFailed(ILogger logger, Exception exception, string kind, string name, string current);
+
+    [LoggerMessage(403, LogLevel.Debug, "Certificate and key for {Name} do not match yet (torn write?); retry {Attempt} in {Delay}.", EventName = "ReloadTornWrite")]
+    public static partial void ReloadTornWrite(ILogger logger, string name, int attempt, TimeSpan delay);
+
+    [LoggerMessage(404, LogLevel.Debug, "{Kind} for {Name} changed on disk but the content is the same; nothing to do.", EventName = "ReloadUnchanged")]
+    public static partial void ReloadUnchanged(ILogger logger, string kind, string name);
+
+    [LoggerMessage(405, LogLevel.Information, "Reloaded trust bundle for {Name}: {Anchors}.", EventName = "TrustBundleReloaded")]
+    public static partial void TrustBundleReloaded(ILogger logger, string name, string anchors);
+}

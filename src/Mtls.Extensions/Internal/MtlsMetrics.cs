@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Mtls.Extensions.Internal;
+
+/// <summary>Every instrument of the <c>Mtls.Extensions</c> meter. Tags are low-cardinality: never a thumbprint or subject.</summary>
+internal sealed class MtlsMetrics
+{
+    private readonly Counter<long> _validations;
+    private readonly Counter<long> _reloads;
+    private readonly Counter<long> _recycles;
+    private readonly UpDownCounter<long> _activeHandlers;
+
+    public MtlsMetrics(IMeterFactory meterFactory, MtlsSourceRegistry registry, TimeProvider timeProvider)
+    {
+        var meter = meterFactory.Create(MtlsDiagnostics.MeterName);
+        _validations = meter.CreateCounter<long>(MtlsDiagnostics.ValidationsInstrument, "{validation}", "Peer certificates checked against the pinned CA.");
+        _reloads = meter.CreateCounter<long>(MtlsDiagnostics.ReloadsInstrument, "{reload}", "Certificate and trust bundle reloads.");
+        _recycles = meter.CreateCounter<long>(MtlsDiagnostics.HandlerRecyclesInstrument, "{handler}", "HTTP client primary handlers replaced after a rotation.");
+        _activeHandlers = meter.CreateUpDownCounter<long>(MtlsDiagnostics.ActiveHandlersInstrument, "{handler}", "Live HTTP client primary handlers, current and draining.");
+        meter.CreateObservableGauge(MtlsDiagnostics.TimeToExpiryInstrument, () => ObserveExpiry(registry, timeProvider), "s", "Seconds until the loaded certificate or pinned CA expires.");
+    }
+
+    public void Validated(PeerRole role, MtlsRejectionReason reason)
+    {
+        if (!_validations.Enabled)
+        {
+            return;
+        }
+
+        var tags = new TagList
+        {
+            { "mtls.role", role == PeerRole.Client ? "client" : "server" },
+            { "mtls.validation.result", reason == MtlsRejectionReason.None ? "success" : "failure" },
+        };
+        if (reason != MtlsRejectionReason.None)
+        {
+            tags.Add("error.type", reason.ToString());
+        }
+
+        _validations.Add(1, tags);
+    }
+
+    public void Reloaded(string kind, bool succeeded)
+    {
+        if (_reloads.Enabled)
+        {
+            _reloads.Add(1, new TagList { { "mtls.source.kind", kind }, { "mtls.reload.result", succeeded ? "success" : "failure" } });
+        }
+    }
+
+    public void HandlerRecycled(string client)
+    {
+        if (_recycles.Enabled)
+        {
+            _recycles.Add(1, new KeyValuePair<string, object?>("mtls.client", client));
+        }
+    }
+
+    public void HandlerCreated(string client) => _activeHandlers.Add(1, new KeyValuePair<string, object?>("mtls.client", client));
+
+    public void HandlerDisposed(string client) => _activeHandlers.Add(-1, new KeyValuePair<string, object?>("mtls.client", client));
+
+    private static IEnumerable<Measurement<double>> ObserveExpiry(MtlsSourceRegistry registry, TimeProvider timeProvider)
+    {
+        var now = timeProvider.GetUtcNow();
+        foreach (var entry in registry.Snapshot())
+        {
+            foreach (var (kind, notAfter) in entry.Expiries())
+            {
+                yield return new Measurement<double>(
+                    (notAfter - now).TotalSeconds,
+                    new KeyValuePair<string, object?>("mtls.source", entry.Name),
+                    new KeyValuePair<string, object?>("mtls.certificate.kind", kind));
+            }
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Mtls.Extensions.Internal;
+
+/// <summary>Splits PEM text into certificates and at most one private key.</summary>
+internal static class PemReader
+{
+    public static bool LooksLikePem(ReadOnlySpan<byte> bytes) => bytes.IndexOf("-----BEGIN "u8) >= 0;
+
+    public static List<X509Certificate2> ReadCertificates(string pem, string source)
+    {
+        var (certificates, _) = Read(pem, source, allowKey: false);
+        if (certificates.Count == 0)
+        {
+            throw new CertificateLoadException(source, "no PEM 'CERTIFICATE' block was found.", CertificateLoadErrorKind.NotACertificate);
+        }
+
+        return certificates;
+    }
+
+    public static (List<X509Certificate2> Certificates, PemKey? Key) Read(string pem, string source, bool allowKey)
+    {
+        var certificates = new List<X509Certificate2>();
+        PemKey? key = null;
+        var remaining = pem.AsSpan();
+        var offset = 0;
+        while (PemEncoding.TryFind(remaining, out var fields))
+        {
+            var label = remaining[fields.Label].ToString();
+            var block = remaining[fields.Location];
+            switch (label)
+            {
+                case "CERTIFICATE":
+                    var der = new byte[fields.DecodedDataLength];
+                    if (!Convert.TryFromBase64Chars(remaining[fields.Base64Data], der, out var written))
+                    {
+                        throw new CertificateLoadException(source, $"certificate #{certificates.Count + 1} is not valid base64.", CertificateLoadErrorKind.NotACertificate);
+                    }
+
+                    try
+                    {
+                        certificates.Add(X509CertificateLoader.LoadCertificate(der.AsSpan(0, written)));
+                    }
+                    catch (CryptographicException ex)
+                    {
+                        throw new CertificateLoadException(source, $"certificate #{certificates.Count + 1} is not a valid X.509 certificate.", CertificateLoadErrorKind.NotACertificate, ex);
+                    }
+
+                    break;
+                case "PRIVATE KEY" or "ENCRYPTED PRIVATE KEY" or "RSA PRIVATE KEY" or "EC PRIVATE KEY":
+                    if (!allowKey)
+                    {
+                        // A key in a trust bundle is ignored rather than treated as trust material; it is never echoed.
+                        break;
+                    }
+
+                    if (key is not null)
+                    {
+                        throw new CertificateLoadException(source, "more than one private key was found; expected exactly one.", CertificateLoadErrorKind.InvalidKey);
+                    }
+
+                    key = new PemKey(label, block.ToString());
+                    break;
+                default:
+                    // Other blocks (parameters, CRLs) are not ours to interpret.
+                    break;
+            }
+
+            offset = fields.Location.End.Value;
+            remaining = remaining[offset..];
+        }
+
+        return (certificates, key);
+    }
+}
+
+/// <summary>A private key block. Its text never reaches a log or a message: <see cref="ToString"/> shows only the label.</summary>
+internal sealed class PemKey(string label, string pem)
+{
+    public string Label { get; } = label;
+
+    public string Pem { get; } = pem;
+
+    public bool IsEncrypted => Label == "ENCRYPTED PRIVATE KEY";
+
+    public override string ToString() => Label;
+}

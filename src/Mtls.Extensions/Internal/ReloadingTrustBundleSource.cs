@@ -1,0 +1,29 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+
+namespace Mtls.Extensions.Internal;
+
+internal sealed class ReloadingTrustBundleSource : ReloadingSource<TrustBundle>, ITrustBundleSource
+{
+    public ReloadingTrustBundleSource(string name, Func<TrustBundle> load, Func<IEnumerable<string>> files, MtlsReloadOptions reload, TimeProvider time, ILogger logger, MtlsMetrics? metrics)
+        : base(name, "trust-bundle", load, files, reload, time, logger, metrics)
+    {
+        Log.TrustBundleLoaded(logger, name, CurrentValue.Describe());
+    }
+
+    public TrustBundle Current => CurrentValue;
+
+    protected override bool SameContent(TrustBundle current, TrustBundle next) => current.ContentHash == next.ContentHash;
+
+    protected override IReadOnlyList<CertificateLifetime> Describe(TrustBundle value) =>
+        value.Anchors.Select(a => new CertificateLifetime(
+            "trusted-ca",
+            a.Subject,
+            Convert.ToHexString(a.GetCertHash(HashAlgorithmName.SHA256)),
+            new DateTimeOffset(a.NotBefore.ToUniversalTime(), TimeSpan.Zero),
+            new DateTimeOffset(a.NotAfter.ToUniversalTime(), TimeSpan.Zero))).ToArray();
+
+    protected override string DescribeCurrent(TrustBundle value) => value.Describe();
+
+    protected override void OnReloaded(TrustBundle value) => Log.TrustBundleReloaded(Logger, Name, value.Describe());
+}

@@ -1,0 +1,41 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Mtls.Extensions;
+using Mtls.Extensions.Internal;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the services every mTLS entry point shares.</summary>
+public static class MtlsCoreServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="TimeProvider.System"/> (unless a <see cref="TimeProvider"/> is registered), metrics,
+    /// the <see cref="MtlsSourceFactory"/> and the <see cref="PeerCertificateValidator"/>. Idempotent; called by
+    /// <c>AddMutualTls</c> and <c>AddMtlsHttpClient</c>.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <returns>The same services, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="services"/> is <see langword="null"/>.</exception>
+    /// <remarks>Adds metrics (<c>AddMetrics</c>) and logging abstractions when absent.</remarks>
+    public static IServiceCollection AddMtlsCore(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddMetrics();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<MtlsSourceRegistry>();
+        services.TryAddSingleton(sp => new MtlsMetrics(
+            sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+            sp.GetRequiredService<MtlsSourceRegistry>(),
+            sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(sp => new MtlsSourceFactory(
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<ILoggerFactory>(),
+            sp.GetRequiredService<MtlsSourceRegistry>(),
+            sp.GetRequiredService<MtlsMetrics>()));
+        services.TryAddSingleton(sp => new PeerCertificateValidator(
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<ILoggerFactory>()?.CreateLogger<PeerCertificateValidator>(),
+            sp.GetRequiredService<MtlsMetrics>()));
+        return services;
+    }
+}

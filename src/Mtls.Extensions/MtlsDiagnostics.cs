@@ -1,0 +1,23 @@
+namespace Mtls.Extensions;
+
+/// <summary>Names of the library's diagnostics: the meter and its instruments.</summary>
+public static class MtlsDiagnostics
+{
+    /// <summary>The name of the <see cref="System.Diagnostics.Metrics.Meter"/> every instrument is created on.</summary>
+    public const string MeterName = "Mtls.Extensions";
+
+    /// <summary>Counter of peer certificates judged, tagged <c>mtls.role</c>, <c>mtls.validation.result</c> and <c>error.type</c> (the reason).</summary>
+    public const string ValidationsInstrument = "mtls.certificate.validations";
+
+    /// <summary>Counter of certificate and trust bundle reloads, tagged <c>mtls.source.kind</c> and <c>mtls.reload.result</c>.</summary>
+    public const string ReloadsInstrument = "mtls.certificate.reloads";
+
+    /// <summary>Observable gauge of seconds until expiry per loaded certificate and pinned CA, tagged <c>mtls.source</c> and <c>mtls.certificate.kind</c>.</summary>
+    public const string TimeToExpiryInstrument = "mtls.certificate.time_to_expiry";
+
+    /// <summary>Counter of HTTP client primary handlers replaced because material changed, tagged <c>mtls.client</c>.</summary>
+    public const string HandlerRecyclesInstrument = "mtls.http_client.handler_recycles";
+
+    /// <summary>Up-down counter of live HTTP client primary handlers (current and draining), tagged <c>mtls.client</c>.</summary>
+    public const string ActiveHandlersInstrument = "mtls.http_client.active_handlers";
+}

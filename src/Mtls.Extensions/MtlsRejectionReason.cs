@@ -1,0 +1,89 @@
+namespace Mtls.Extensions;
+
+/// <summary>
+/// Why a peer certificate was rejected. The names are stable: they appear in logs, metrics
+/// (<c>error.type</c>) and exceptions.
+/// </summary>
+public enum MtlsRejectionReason
+{
+    /// <summary>The certificate was accepted.</summary>
+    None = 0,
+
+    /// <summary>The peer presented no certificate.</summary>
+    NoCertificate,
+
+    /// <summary>The certificate could not be parsed, or chain building threw on it.</summary>
+    MalformedCertificate,
+
+    /// <summary>The chain ends at a CA that is not pinned (including a rogue CA that only shares a pinned CA's name).</summary>
+    UntrustedRoot,
+
+    /// <summary>No path to a pinned CA could be built: an intermediate is missing (the peer must send it).</summary>
+    PartialChain,
+
+    /// <summary>The leaf is self-signed and not a pinned CA.</summary>
+    SelfSigned,
+
+    /// <summary>A signature in the chain does not verify.</summary>
+    InvalidSignature,
+
+    /// <summary>A certificate in the chain has expired.</summary>
+    Expired,
+
+    /// <summary>A certificate in the chain is not valid yet.</summary>
+    NotYetValid,
+
+    /// <summary>The leaf (or an intermediate's EKU constraint) does not allow the role: clientAuth for clients, serverAuth for servers.</summary>
+    WrongUsage,
+
+    /// <summary>The leaf carries no extended key usage and the options require one.</summary>
+    MissingExtendedKeyUsage,
+
+    /// <summary>The key usage extension is present but does not allow digitalSignature.</summary>
+    KeyUsageNotAllowed,
+
+    /// <summary>The leaf is a CA certificate.</summary>
+    LeafIsCa,
+
+    /// <summary>An intermediate in the chain is not a CA certificate.</summary>
+    IntermediateNotCa,
+
+    /// <summary>A CA's path length constraint is exceeded.</summary>
+    PathLengthExceeded,
+
+    /// <summary>A CA's name constraints exclude a name in the leaf.</summary>
+    NameConstraintsViolated,
+
+    /// <summary>The path to the anchor is longer than the configured maximum chain depth.</summary>
+    ChainTooDeep,
+
+    /// <summary>A key is too weak: RSA below 2048 bits, DSA, an EC curve below P-256, or an unsupported algorithm.</summary>
+    WeakKey,
+
+    /// <summary>A certificate below the anchor is signed with SHA-1 or MD5.</summary>
+    WeakSignatureAlgorithm,
+
+    /// <summary>A URI SAN claims to be a SPIFFE ID but breaks the SPIFFE ID rules.</summary>
+    InvalidSpiffeId,
+
+    /// <summary>A SPIFFE identity is required but the certificate has no URI SAN with a SPIFFE ID.</summary>
+    MissingSpiffeId,
+
+    /// <summary>A SPIFFE identity is required but the certificate has more than one URI SAN, so it has no SPIFFE ID.</summary>
+    MultipleUriSans,
+
+    /// <summary>The certificate is valid but its identity is not among the allowed peers.</summary>
+    IdentityNotAllowed,
+
+    /// <summary>The server certificate does not carry the host name the client connected to (DNS or IP SAN; never the CN).</summary>
+    NameMismatch,
+
+    /// <summary>A certificate in the chain is revoked.</summary>
+    Revoked,
+
+    /// <summary>The chain is invalid for a reason not listed above; the message names the chain status.</summary>
+    ChainError,
+
+    /// <summary>The remote side rejected our certificate during the handshake (seen from the client).</summary>
+    RejectedByPeer,
+}

@@ -1,0 +1,119 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Mtls.Extensions.Internal;
+
+namespace Mtls.Extensions;
+
+/// <summary>
+/// Creates the watched, reloading certificate and trust bundle sources, one per name, and tracks them for
+/// health checks and the expiry gauge. Registered as a singleton by the <c>AddMutualTls</c> and
+/// <c>AddMtlsHttpClient</c> entry points; disposing the service provider stops every watcher.
+/// </summary>
+public sealed class MtlsSourceFactory : IDisposable
+{
+    private readonly ConcurrentDictionary<string, Lazy<IDisposable>> _sources = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time;
+    private readonly ILoggerFactory _loggerFactory;
+    private readonly MtlsSourceRegistry _registry;
+    private readonly MtlsMetrics? _metrics;
+
+    internal MtlsSourceFactory(TimeProvider time, ILoggerFactory? loggerFactory, MtlsSourceRegistry registry, MtlsMetrics? metrics)
+    {
+        _time = time;
+        _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
+        _registry = registry;
+        _metrics = metrics;
+    }
+
+    /// <summary>Gets the certificate source of a name, creating (and loading) it on first use.</summary>
+    /// <param name="name">A unique name, e.g. <c>server</c> or <c>client:inventory</c>; used in logs, metrics and health checks.</param>
+    /// <param name="options">Where the certificate comes from.</param>
+    /// <param name="reload">How files are watched; defaults apply when <see langword="null"/>.</param>
+    /// <param name="configurationPath">The configuration key of <paramref name="options"/>, for error messages.</param>
+    /// <returns>The source.</returns>
+    /// <exception cref="CertificateLoadException">The first load failed.</exception>
+    public ICertificateSource GetCertificateSource(string name, CertificateSourceOptions options, MtlsReloadOptions? reload = null, string? configurationPath = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(options);
+        return (ICertificateSource)GetOrAdd("certificate:" + name, () => new ReloadingCertificateSource(
+            name, options, configurationPath ?? "Certificate", reload ?? new MtlsReloadOptions(), _time,
+            _loggerFactory.CreateLogger<ReloadingCertificateSource>(), _metrics));
+    }
+
+    /// <summary>
+    /// Gets the trust bundle source of a name, creating (and loading) it on first use. When
+    /// <paramref name="options"/> configures nothing and <paramref name="certificate"/> uses a folder layout,
+    /// the layout's CA file (<c>ca.crt</c>, <c>svid_bundle.pem</c>) is the bundle.
+    /// </summary>
+    /// <param name="name">A unique name.</param>
+    /// <param name="options">Where the pinned CAs come from.</param>
+    /// <param name="certificate">The certificate options of the same side, for the folder layout fallback.</param>
+    /// <param name="reload">How files are watched.</param>
+    /// <param name="configurationPath">The configuration key of <paramref name="options"/>, for error messages.</param>
+    /// <returns>The source.</returns>
+    /// <exception cref="CertificateLoadException">Nothing is configured or the first load failed.</exception>
+    public ITrustBundleSource GetTrustBundleSource(string name, TrustedCaOptions options, CertificateSourceOptions? certificate = null, MtlsReloadOptions? reload = null, string? configurationPath = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(options);
+        configurationPath ??= "TrustedCa";
+        var layoutBundle = !options.IsConfigured && certificate is not null ? CertificateMaterialLoader.GetLayoutTrustBundlePath(certificate) : null;
+        Func<TrustBundle> load = layoutBundle is not null
+            ? () => TrustBundle.LoadFile(layoutBundle, $"{configurationPath} (from the certificate folder: '{layoutBundle}')")
+            : () => TrustBundle.Load(options, configurationPath);
+        Func<IEnumerable<string>> files = layoutBundle is not null
+            ? () => [Path.GetFullPath(layoutBundle)]
+            : () => string.IsNullOrWhiteSpace(options.Path) ? [] : [Path.GetFullPath(options.Path)];
+        return (ITrustBundleSource)GetOrAdd("trust:" + name, () => new ReloadingTrustBundleSource(
+            name, load, files, reload ?? new MtlsReloadOptions(), _time, _loggerFactory.CreateLogger<ReloadingTrustBundleSource>(), _metrics));
+    }
+
+    /// <summary>Re-reads every source now, as a file event would (useful after writing files in tests).</summary>
+    public void ReloadAll()
+    {
+        foreach (var source in _sources.Values)
+        {
+            if (source.IsValueCreated && source.Value is IReloadingSource reloadable)
+            {
+                reloadable.ReloadNow();
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        foreach (var source in _sources.Values)
+        {
+            if (source.IsValueCreated)
+            {
+                _registry.Remove((IReloadingSource)source.Value);
+                source.Value.Dispose();
+            }
+        }
+
+        _sources.Clear();
+    }
+
+    private IDisposable GetOrAdd(string key, Func<IDisposable> create)
+    {
+        var lazy = _sources.GetOrAdd(key, _ => new Lazy<IDisposable>(() =>
+        {
+            var source = create();
+            _registry.Add((IReloadingSource)source);
+            return source;
+        }));
+        try
+        {
+            return lazy.Value;
+        }
+        catch
+        {
+            // A failed first load is not cached: the next call (after fixing the files) tries again.
+            _sources.TryRemove(new KeyValuePair<string, Lazy<IDisposable>>(key, lazy));
+            throw;
+        }
+    }
+}

@@ -1,0 +1,17 @@
+namespace Mtls.Extensions;
+
+/// <summary>Where the pinned CA certificates (the only trust anchors) come from.</summary>
+public sealed class TrustedCaOptions
+{
+    /// <summary>Gets or sets a PEM bundle or DER file of one or more CA certificates (roots or intermediates).</summary>
+    /// <value>The default is <see langword="null"/>.</value>
+    public string? Path { get; set; }
+
+    /// <summary>Gets or sets inline PEM with one or more CA certificates.</summary>
+    /// <value>The default is <see langword="null"/>.</value>
+    public string? Pem { get; set; }
+
+    /// <summary>Gets a value indicating whether a bundle is configured.</summary>
+    /// <value><see langword="true"/> when <see cref="Path"/> or <see cref="Pem"/> is set.</value>
+    public bool IsConfigured => !string.IsNullOrWhiteSpace(Path) || !string.IsNullOrWhiteSpace(Pem);
+}
