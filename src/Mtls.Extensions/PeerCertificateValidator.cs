@@ -31,6 +31,7 @@ public sealed class PeerCertificateValidator
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly MtlsMetrics? _metrics;
+    private long _ownChainBuilds;
 
     /// <summary>Initializes a new instance of the <see cref="PeerCertificateValidator"/> class.</summary>
     /// <param name="timeProvider">The clock; defaults to <see cref="TimeProvider.System"/>.</param>
@@ -45,6 +46,9 @@ public sealed class PeerCertificateValidator
         _logger = logger ?? NullLogger.Instance;
         _metrics = metrics;
     }
+
+    /// <summary>Gets how many chains this validator built itself (rather than judging one SslStream built); for tests and benchmarks.</summary>
+    internal long OwnChainBuilds => Interlocked.Read(ref _ownChainBuilds);
 
     /// <summary>
     /// Creates the chain policy to hand to <see cref="System.Net.Security.SslStream"/>
@@ -189,6 +193,7 @@ public sealed class PeerCertificateValidator
                     ownChain.ChainPolicy.ExtraStore.AddRange(extra);
                 }
 
+                Interlocked.Increment(ref _ownChainBuilds);
                 ownChain.Build(leaf);
                 chain = ownChain;
             }

@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace Mtls.Extensions.AspNetCore.Internal;
+
+/// <summary>Server log events. Ids never change once shipped: 25x handshake, 3xx authentication and identity mapping.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(251, LogLevel.Information, "Mutual TLS enabled on HTTPS endpoints: server certificate {Subject} (SHA-256 {Thumbprint}), client certificates {Mode}, pinned CAs: {Anchors}.", EventName = "ServerConfigured")]
+    public static partial void ServerConfigured(ILogger logger, string subject, string thumbprint, MtlsClientCertificateMode mode, string anchors);
+
+    [LoggerMessage(301, LogLevel.Debug, "No client certificate on connection {ConnectionId}.", EventName = "NoCertificate")]
+    public static partial void NoCertificate(ILogger logger, string connectionId);
+
+    [LoggerMessage(302, LogLevel.Information, "Mutual TLS authentication failed on connection {ConnectionId}: {Reason}.", EventName = "AuthenticationFailed")]
+    public static partial void AuthenticationFailed(ILogger logger, string connectionId, MtlsRejectionReason reason);
+
+    [LoggerMessage(303, LogLevel.Debug, "The handshake of connection {ConnectionId} was not wired by AddMutualTls (e.g. HTTP/3 or a custom endpoint); validated the client certificate once for the connection.", EventName = "FallbackValidation")]
+    public static partial void FallbackValidation(ILogger logger, string connectionId);
+}

@@ -1,0 +1,24 @@
+using Microsoft.AspNetCore.Authorization;
+using Mtls.Extensions.AspNetCore;
+using Mtls.Extensions.AspNetCore.TestApp;
+
+// A small app for the integration tests: everything comes from configuration (Mtls:Server:*).
+var builder = WebApplication.CreateBuilder(args);
+builder.AddMutualTls();
+builder.Services.AddAuthorizationBuilder()
+    .AddPolicy("orders-policy", p => p.RequireSpiffeId("spiffe://example.org/ns/prod/sa/orders"))
+    .AddPolicy("prod-policy", p => p.RequireSpiffeIdPathPrefix("spiffe://example.org/ns/prod"));
+
+var app = builder.Build();
+app.MapGet("/anonymous", () => "hello");
+app.MapGet("/ping", () => "ok").RequireMtlsPeer();
+app.MapGet("/whoami", (HttpContext context) => Results.Json(new
+{
+    name = context.User.Identity?.Name,
+    authenticationType = context.User.Identity?.AuthenticationType,
+    claims = context.User.Claims.Select(c => new ClaimDto(c.Type, c.Value)).ToArray(),
+})).RequireMtlsPeer();
+app.MapGet("/orders-only", () => "orders").RequireMtlsPeer("spiffe://example.org/ns/prod/sa/orders");
+app.MapGet("/orders-policy", () => "orders").RequireAuthorization("orders-policy");
+app.MapGet("/prod-policy", () => "prod").RequireAuthorization("prod-policy");
+app.Run();
