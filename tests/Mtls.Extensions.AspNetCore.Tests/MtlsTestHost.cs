@@ -113,7 +113,13 @@ public sealed class MtlsTestHost : WebApplicationFactory<TestAppMarker>
     public MetricCollector<long> CollectValidations() =>
         new(Services.GetRequiredService<IMeterFactory>(), MtlsDiagnostics.MeterName, MtlsDiagnostics.ValidationsInstrument);
 
-    public HttpClient CreateMtlsClient(TestCertificate? clientCertificate, bool sendChain = true, int maxConnections = int.MaxValue, X509Certificate2? trustedRoot = null)
+    public HttpClient CreateMtlsClient(TestCertificate? clientCertificate, bool sendChain = true, int maxConnections = int.MaxValue, X509Certificate2? trustedRoot = null) =>
+        CreateMtlsClient(
+            clientCertificate is null ? null : SslStreamCertificateContext.Create(clientCertificate.Certificate, sendChain ? clientCertificate.IntermediatesCollection() : [], offline: true),
+            maxConnections,
+            trustedRoot);
+
+    public HttpClient CreateMtlsClient(SslStreamCertificateContext? clientCertificate, int maxConnections = int.MaxValue, X509Certificate2? trustedRoot = null)
     {
         var root = trustedRoot ?? Pki.Root.PublicCopy();
         var handler = new SocketsHttpHandler
@@ -123,9 +129,7 @@ public sealed class MtlsTestHost : WebApplicationFactory<TestAppMarker>
             SslOptions = new SslClientAuthenticationOptions
             {
                 EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                ClientCertificateContext = clientCertificate is null
-                    ? null
-                    : SslStreamCertificateContext.Create(clientCertificate.Certificate, sendChain ? clientCertificate.IntermediatesCollection() : [], offline: true),
+                ClientCertificateContext = clientCertificate,
                 RemoteCertificateValidationCallback = (_, cert, sent, _) =>
                 {
                     if (cert is null) return false;

@@ -107,7 +107,7 @@ public sealed class MutualTlsServerTests(TestPkiFixture pki) : IClassFixture<Tes
     public async Task AllowMode_NoCertificate_Gets401OnProtectedAnd200OnAnonymous()
     {
         using var host = StartHost(new Dictionary<string, string?> { ["Mtls:Server:ClientCertificateMode"] = "Allow" });
-        using var anonymous = host.CreateMtlsClient(clientCertificate: null);
+        using var anonymous = host.CreateMtlsClient((TestCertificate?)null);
 
         var protectedResponse = await anonymous.GetAsync("/whoami");
         Assert.Equal(HttpStatusCode.Unauthorized, protectedResponse.StatusCode);
@@ -132,7 +132,7 @@ public sealed class MutualTlsServerTests(TestPkiFixture pki) : IClassFixture<Tes
     {
         using var host = StartHost();
         using var collector = host.CollectValidations();
-        using var anonymous = host.CreateMtlsClient(clientCertificate: null);
+        using var anonymous = host.CreateMtlsClient((TestCertificate?)null);
 
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => anonymous.GetStringAsync("/anonymous"));
         Assert.Contains(nameof(MtlsRejectionReason.NoCertificate), Reasons(collector));
