@@ -66,7 +66,9 @@ public sealed class InteropTests(TestPkiFixture pki) : IClassFixture<TestPkiFixt
         using var collector = host.CollectValidations();
         var (_, bad) = await ExternalProcess.RunAsync("openssl", ["s_client", "-connect", connect, "-servername", "localhost", "-cert", badCert, "-key", badKey, "-cert_chain", badCert, "-CAfile", pki.CaPath, "-ign_eof"], Request);
         Assert.DoesNotContain("HTTP/1.1 200", bad, StringComparison.Ordinal);
-        Assert.Contains("alert", bad, StringComparison.OrdinalIgnoreCase);
+        // With TLS 1.3 the client's handshake is done before the server judges its certificate; the .NET server then
+        // closes the connection (OpenSSL: "unexpected eof") or sends an alert, depending on timing and version.
+        Assert.True(bad.Contains("alert", StringComparison.OrdinalIgnoreCase) || bad.Contains("unexpected eof", StringComparison.OrdinalIgnoreCase), bad);
         Assert.Contains(nameof(MtlsRejectionReason.Expired), MutualTlsServerTests.Reasons(collector));
     }
 
