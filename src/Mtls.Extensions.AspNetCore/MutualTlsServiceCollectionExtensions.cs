@@ -73,6 +73,7 @@ public static class MutualTlsServiceCollectionExtensions
         services.TryAddSingleton<MutualTlsServer>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<KestrelServerOptions>, ConfigureKestrelForMutualTls>());
         services.AddAuthorization();
+        Mtls.Extensions.Internal.MtlsSourceDeclaration.Declare(services, "server");
 
         var authentication = services.AddAuthentication();
         var registered = services.Any(d => d.ServiceType == typeof(MutualTlsSchemeMarker));

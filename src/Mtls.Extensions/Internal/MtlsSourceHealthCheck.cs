@@ -1,0 +1,72 @@
+using System.Globalization;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Mtls.Extensions.Internal;
+
+/// <summary>
+/// Health of one source: Healthy; Degraded when the remaining lifetime is below the configured fraction
+/// or the last reload failed; Unhealthy when expired or never loaded. The data says which certificate and why.
+/// </summary>
+internal sealed class MtlsSourceHealthCheck(string name, string kind, MtlsSourceRegistry registry, TimeProvider time, MtlsHealthCheckOptions options) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(Check());
+
+    internal HealthCheckResult Check()
+    {
+        var source = registry.Snapshot().FirstOrDefault(s => s.Name == name && s.Kind == kind);
+        if (source is null)
+        {
+            return HealthCheckResult.Unhealthy($"The {kind} for '{name}' has never been loaded.", data: new Dictionary<string, object> { ["source"] = name, ["kind"] = kind });
+        }
+
+        var now = time.GetUtcNow();
+        var data = new Dictionary<string, object> { ["source"] = name, ["kind"] = kind, ["lastSuccessfulLoad"] = source.LastSuccess.ToString("o", CultureInfo.InvariantCulture) };
+        var problems = new List<string>();
+        var expired = 0;
+        var status = HealthStatus.Healthy;
+        var lifetimes = source.Lifetimes;
+        for (var i = 0; i < lifetimes.Count; i++)
+        {
+            var lifetime = lifetimes[i];
+            var prefix = lifetimes.Count == 1 ? string.Empty : $"[{i}].";
+            var total = lifetime.NotAfter - lifetime.NotBefore;
+            var left = lifetime.NotAfter - now;
+            var fraction = total <= TimeSpan.Zero ? 0 : Math.Clamp(left / total, 0, 1);
+            data[prefix + "subject"] = lifetime.Subject;
+            data[prefix + "thumbprintSha256"] = lifetime.ThumbprintSha256;
+            data[prefix + "notAfter"] = lifetime.NotAfter.ToString("o", CultureInfo.InvariantCulture);
+            data[prefix + "secondsToExpiry"] = Math.Round(left.TotalSeconds);
+            data[prefix + "lifetimeRemaining"] = Math.Round(fraction, 4);
+            if (left <= TimeSpan.Zero)
+            {
+                expired++;
+                problems.Add($"{lifetime.Subject} expired at {lifetime.NotAfter:u}");
+            }
+            else if (fraction < options.DegradedLifetimeFraction)
+            {
+                status = HealthStatus.Degraded;
+                problems.Add($"{lifetime.Subject} has {fraction:P0} of its lifetime left (expires {lifetime.NotAfter:u}); renewal was due at {options.DegradedLifetimeFraction:P0}");
+            }
+        }
+
+        if (expired > 0)
+        {
+            // A bundle keeps working while one of its anchors is still valid (CA rotation overlap).
+            status = expired == lifetimes.Count ? HealthStatus.Unhealthy : HealthStatus.Degraded;
+        }
+
+        if (source.LastError is { } error)
+        {
+            status = status == HealthStatus.Unhealthy ? status : HealthStatus.Degraded;
+            data["lastReloadFailure"] = source.LastFailure?.ToString("o", CultureInfo.InvariantCulture) ?? string.Empty;
+            data["lastReloadError"] = error.Message;
+            problems.Add($"the last reload failed: {error.Message}");
+        }
+
+        var description = problems.Count == 0
+            ? $"The {kind} for '{name}' is valid: {string.Join(", ", lifetimes.Select(l => $"{l.Subject} until {l.NotAfter:u}"))}."
+            : $"The {kind} for '{name}': {string.Join("; ", problems)}.";
+        return new HealthCheckResult(status, description, data: data);
+    }
+}
