@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace Mtls.Extensions.Http.Internal;
+
+/// <summary>Log events of the HTTP client package: 45x, in the core's 4xx rotation-and-handlers group. Ids never change.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(451, LogLevel.Information, "mTLS client {Client} presents {Subject} (SHA-256 {Thumbprint}) and pins {Anchors}.", EventName = "ClientCreated")]
+    public static partial void ClientCreated(ILogger logger, string client, string subject, string thumbprint, string anchors);
+
+    [LoggerMessage(452, LogLevel.Information, "mTLS client {Client} recycled its primary handler ({OldGeneration} -> {NewGeneration}): new connections present {Subject} (SHA-256 {Thumbprint}) and pin trust bundle {TrustHash}; requests in flight finish on the old handler.", EventName = "HandlerRecycled")]
+    public static partial void HandlerRecycled(ILogger logger, string client, long oldGeneration, long newGeneration, string subject, string thumbprint, string trustHash);
+
+    [LoggerMessage(453, LogLevel.Debug, "mTLS client {Client} disposed drained primary handler {Generation}.", EventName = "HandlerDisposed")]
+    public static partial void HandlerDisposed(ILogger logger, string client, long generation);
+
+    [LoggerMessage(454, LogLevel.Warning, "The server {Host} rejected the certificate of mTLS client {Client}: {Reason} ({Evidence}).", EventName = "RejectedByServer")]
+    public static partial void RejectedByServer(ILogger logger, string client, string host, MtlsRejectionReason reason, string evidence);
+}

@@ -1,0 +1,313 @@
+using System.Net.Http;
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Primitives;
+using Mtls.Extensions.Internal;
+
+namespace Mtls.Extensions.Http.Internal;
+
+/// <summary>
+/// The run-time state of one named mTLS client: its watched certificate and trust sources and the current primary
+/// handler lease. A change of either source builds a new <see cref="SocketsHttpHandler"/> (new connections present the
+/// new certificate and trust the new bundle) and retires the old one, which is disposed once its last request is done.
+/// Shared by every handler chain <c>IHttpClientFactory</c> builds for the name, so the factory's handler lifetime never
+/// drops pooled connections.
+/// </summary>
+internal sealed class MtlsClientHandlerPool : IDisposable
+{
+    private readonly MtlsHttpClientOptions _options;
+    private readonly ICertificateSource _certificate;
+    private readonly ITrustBundleSource _trust;
+    private readonly PeerCertificateValidator _validator;
+    private readonly PeerValidationOptions _peerOptions;
+    private readonly bool _checkHostName;
+    private readonly MtlsMetrics? _metrics;
+    private readonly ILogger _logger;
+    private readonly Lock _gate = new();
+    private readonly IDisposable _certificateSubscription;
+    private readonly IDisposable _trustSubscription;
+    private HandlerLease _current;
+    private long _generation;
+    private int _live;
+    private bool _disposed;
+
+    public MtlsClientHandlerPool(string name, MtlsHttpClientOptions options, MtlsSourceFactory sources, PeerCertificateValidator validator, MtlsMetrics? metrics, ILogger logger)
+    {
+        Name = name;
+        _options = options;
+        _validator = validator;
+        _metrics = metrics;
+        _logger = logger;
+        var path = string.IsNullOrEmpty(options.ConfigurationPath) ? MtlsHttpClientDefaults.ConfigurationPath(name) : options.ConfigurationPath;
+        _certificate = sources.GetCertificateSource(SourceName(name), options.Certificate, options.Reload, $"{path}:Certificate");
+        _trust = sources.GetTrustBundleSource(SourceName(name), options.TrustedCa, options.Certificate, options.Reload, $"{path}:TrustedCa");
+        (_peerOptions, _checkHostName) = BuildPeerOptions(options);
+        _current = CreateLease(_certificate.Current, _trust.Current);
+        Log.ClientCreated(_logger, name, _current.Material.Certificate.Subject, _current.Material.ThumbprintSha256, _trust.Current.Describe());
+        _certificateSubscription = ChangeToken.OnChange(_certificate.GetChangeToken, Recycle);
+        _trustSubscription = ChangeToken.OnChange(_trust.GetChangeToken, Recycle);
+    }
+
+    public string Name { get; }
+
+    /// <summary>Gets the number of primary handlers alive: the current one and those still draining.</summary>
+    public int LiveHandlers => Volatile.Read(ref _live);
+
+    /// <summary>Gets the generation of the current handler; starts at 1, grows by one per rotation.</summary>
+    public long Generation => Volatile.Read(ref _current).Generation;
+
+    internal static string SourceName(string clientName) => "client:" + clientName;
+
+    /// <summary>Takes a reference on the current handler for one request.</summary>
+    public HandlerLease Acquire()
+    {
+        while (true)
+        {
+            var lease = Volatile.Read(ref _current);
+            if (lease.TryAcquire())
+            {
+                return lease;
+            }
+
+            ObjectDisposedException.ThrowIf(_disposed, this);
+        }
+    }
+
+    /// <summary>Replaces the handler when the certificate or trust bundle differs from the current lease's.</summary>
+    public void Recycle()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            var material = _certificate.Current;
+            var trust = _trust.Current;
+            var old = _current;
+            if (ReferenceEquals(material, old.Material) && ReferenceEquals(trust, old.Trust))
+            {
+                return;
+            }
+
+            var next = CreateLease(material, trust);
+            Volatile.Write(ref _current, next);
+            _metrics?.HandlerRecycled(Name);
+            Log.HandlerRecycled(_logger, Name, old.Generation, next.Generation, material.Certificate.Subject, material.ThumbprintSha256, trust.ContentHash);
+            old.Release();
+        }
+    }
+
+    /// <summary>Turns a transport failure into an <see cref="MtlsHandshakeException"/> when a certificate was rejected; otherwise <see langword="null"/>.</summary>
+    public MtlsHandshakeException? Classify(Exception exception, HttpRequestMessage request, HandlerLease lease, long started)
+    {
+        if (exception is OperationCanceledException)
+        {
+            return null;
+        }
+
+        for (var e = exception.InnerException; e is not null; e = e.InnerException)
+        {
+            if (e is MtlsHandshakeException decided)
+            {
+                return decided;
+            }
+        }
+
+        var uri = request.RequestUri;
+        var host = uri?.IdnHost ?? "(unknown host)";
+        // The verdict of a handshake this request waited for: same handler, same host, after the request started.
+        var verdict = HostOf(uri) is { } h ? lease.VerdictSince(h, started) : null;
+        if (verdict is { IsValid: false })
+        {
+            return new MtlsHandshakeException(
+                $"The mTLS client '{Name}' rejected the certificate of {host} ({verdict.Reason}): {verdict.Message}",
+                verdict.Reason, MtlsHandshakeSide.Client, Name, uri, exception, verdict);
+        }
+
+        var ours = $"{lease.Material.Certificate.Subject} (SHA-256 {lease.Material.ThumbprintSha256})";
+        if (HasException<AuthenticationException>(exception))
+        {
+            var alert = TlsAlerts.Find(exception);
+            if (alert is not null)
+            {
+                var reason = TlsAlerts.ToReason(alert);
+                Log.RejectedByServer(_logger, Name, host, reason, alert);
+                return new MtlsHandshakeException(
+                    $"The server {host} rejected the client certificate {ours} of the mTLS client '{Name}' with the TLS alert '{alert}' ({reason}). Check that the server pins the CA that issued it and allows its identity.",
+                    reason, MtlsHandshakeSide.Server, Name, uri, exception);
+            }
+
+            if (verdict is { IsValid: true })
+            {
+                Log.RejectedByServer(_logger, Name, host, MtlsRejectionReason.RejectedByPeer, "handshake failed after the server certificate was accepted");
+                return new MtlsHandshakeException(
+                    $"The TLS handshake with {host} failed after the mTLS client '{Name}' accepted the server certificate: the server rejected the client certificate {ours}.",
+                    MtlsRejectionReason.RejectedByPeer, MtlsHandshakeSide.Server, Name, uri, exception);
+            }
+
+            return null;
+        }
+
+        // TLS 1.3: the client finishes its side of the handshake before the server has judged the client certificate;
+        // a server that rejects it closes the connection (with or without an alert) instead of answering the request.
+        if (verdict is { IsValid: true } && IsClosedBeforeResponse(exception))
+        {
+            var alert = TlsAlerts.Find(exception);
+            var reason = alert is null ? MtlsRejectionReason.RejectedByPeer : TlsAlerts.ToReason(alert);
+            Log.RejectedByServer(_logger, Name, host, reason, alert ?? "connection closed right after the handshake");
+            var how = alert is null ? "closed the connection right after the TLS handshake without answering" : $"sent the TLS alert '{alert}' right after the handshake";
+            return new MtlsHandshakeException(
+                $"The server {host} {how}: it rejected the client certificate {ours} of the mTLS client '{Name}' ({reason}). Check that the server pins the CA that issued it and allows its identity.",
+                reason, MtlsHandshakeSide.Server, Name, uri, exception);
+        }
+
+        return null;
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+        }
+
+        _certificateSubscription.Dispose();
+        _trustSubscription.Dispose();
+        _current.Release();
+    }
+
+    private static bool IsClosedBeforeResponse(Exception exception)
+    {
+        if (exception is HttpRequestException { HttpRequestError: HttpRequestError.ResponseEnded or HttpRequestError.SecureConnectionError })
+        {
+            return true;
+        }
+
+        return HasException<IOException>(exception) || HasException<System.Net.Sockets.SocketException>(exception);
+    }
+
+    private static bool HasException<T>(Exception exception)
+        where T : Exception
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is T)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static (PeerValidationOptions Options, bool CheckHostName) BuildPeerOptions(MtlsHttpClientOptions options)
+    {
+        var peer = new PeerValidationOptions
+        {
+            AllowMissingExtendedKeyUsage = options.AllowMissingExtendedKeyUsage,
+            MaxChainDepth = options.MaxChainDepth,
+        };
+        foreach (var entry in MtlsHttpClientDefaults.SplitExpectedServer(options.ExpectedServer))
+        {
+            peer.AllowedPeers.Add(PeerIdentityPattern.Parse(entry));
+        }
+
+        return (peer, peer.AllowedPeers.Count == 0);
+    }
+
+    private HandlerLease CreateLease(CertificateMaterial material, TrustBundle trust)
+    {
+        var generation = Interlocked.Increment(ref _generation);
+        var validator = _validator;
+        var peerOptions = _peerOptions;
+        var checkHostName = _checkHostName;
+        HandlerLease? lease = null;
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = _options.ConnectTimeout,
+            PooledConnectionIdleTimeout = _options.PooledConnectionIdleTimeout,
+            PooledConnectionLifetime = _options.PooledConnectionLifetime,
+            UseCookies = false,
+            AllowAutoRedirect = false,
+            UseProxy = false,
+            ConnectCallback = (context, cancellationToken) => ConnectAsync(context, lease!, cancellationToken),
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                // Sends the intermediates on every handshake and keeps TLS resumption per handler generation.
+                ClientCertificateContext = material.Context,
+                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                // SslStream builds the one chain of the handshake with the pinned policy; the callback judges it.
+                CertificateChainPolicy = validator.CreateChainPolicy(trust, PeerRole.Server),
+                RemoteCertificateValidationCallback = (sender, certificate, chain, _) =>
+                {
+                    var host = (sender as SslStream)?.TargetHostName;
+                    var leaf = certificate as X509Certificate2 ?? (certificate is null ? null : X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
+                    var result = validator.ValidateBuiltChain(leaf, chain, trust, PeerRole.Server, peerOptions, checkHostName ? host : null);
+                    if (!string.IsNullOrEmpty(host))
+                    {
+                        lease?.RecordVerdict(host, result);
+                    }
+
+                    return result.IsValid;
+                },
+            },
+        };
+        Interlocked.Increment(ref _live);
+        _metrics?.HandlerCreated(Name);
+        lease = new HandlerLease(generation, handler, material, trust, OnDrained);
+        return lease;
+    }
+
+    /// <summary>
+    /// Opens the TCP connection. When SocketsHttpHandler opens another connection for a request whose previous fresh
+    /// connection the server closed right after a handshake in which we accepted its certificate, the server rejected our
+    /// certificate (TLS 1.3 reports that after the handshake): fail now with the reason instead of letting the handler
+    /// retry the same certificate on new connections.
+    /// </summary>
+    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, HandlerLease lease, CancellationToken cancellationToken)
+    {
+        var request = context.InitialRequestMessage;
+        if (request.Options.TryGetValue(ConnectionAttempt.Key, out var previous) && previous.ClosedByPeer &&
+            lease.VerdictSince(context.DnsEndPoint.Host, previous.Started) is { IsValid: true })
+        {
+            var host = context.DnsEndPoint.Host;
+            var ours = $"{lease.Material.Certificate.Subject} (SHA-256 {lease.Material.ThumbprintSha256})";
+            Log.RejectedByServer(_logger, Name, host, MtlsRejectionReason.RejectedByPeer, "connection closed right after the handshake");
+            throw new MtlsHandshakeException(
+                $"The server {host} closed the connection right after the TLS handshake without answering: it rejected the client certificate {ours} of the mTLS client '{Name}' (RejectedByPeer). Check that the server pins the CA that issued it and allows its identity.",
+                MtlsRejectionReason.RejectedByPeer, MtlsHandshakeSide.Server, Name, request.RequestUri);
+        }
+
+        var attempt = new ConnectionAttempt(TrackedNetworkStream.Now());
+        request.Options.Set(ConnectionAttempt.Key, attempt);
+        return await TrackedNetworkStream.ConnectAsync(context.DnsEndPoint, attempt, cancellationToken).ConfigureAwait(false);
+    }
+
+    private void OnDrained(HandlerLease lease)
+    {
+        Interlocked.Decrement(ref _live);
+        _metrics?.HandlerDisposed(Name);
+        Log.HandlerDisposed(_logger, Name, lease.Generation);
+    }
+
+    private static string? HostOf(Uri? uri)
+    {
+        if (uri is null)
+        {
+            return null;
+        }
+
+        var host = uri.IdnHost;
+        return host.Length > 1 && host[0] == '[' ? host[1..^1] : host;
+    }
+}

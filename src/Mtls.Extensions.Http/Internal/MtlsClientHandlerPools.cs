@@ -1,0 +1,35 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Mtls.Extensions.Internal;
+
+namespace Mtls.Extensions.Http.Internal;
+
+/// <summary>One <see cref="MtlsClientHandlerPool"/> per client name, created on first use, disposed with the service provider.</summary>
+internal sealed class MtlsClientHandlerPools(
+    IOptionsMonitor<MtlsHttpClientOptions> options,
+    MtlsSourceFactory sources,
+    PeerCertificateValidator validator,
+    MtlsMetrics metrics,
+    ILoggerFactory loggerFactory) : IDisposable
+{
+    private readonly ConcurrentDictionary<string, Lazy<MtlsClientHandlerPool>> _pools = new(StringComparer.Ordinal);
+
+    public MtlsClientHandlerPool Get(string name) =>
+        _pools.GetOrAdd(name, n => new Lazy<MtlsClientHandlerPool>(() => new MtlsClientHandlerPool(
+            n, options.Get(n), sources, validator, metrics, loggerFactory.CreateLogger("Mtls.Extensions.Http.MtlsHttpClient")))).Value;
+
+    public void Dispose()
+    {
+        foreach (var pool in _pools.Values)
+        {
+            if (pool.IsValueCreated)
+            {
+                pool.Value.Dispose();
+            }
+        }
+    }
+}
+
+/// <summary>A client name registered with <c>AddMtlsHttpClient</c>.</summary>
+internal sealed record MtlsHttpClientRegistration(string Name);

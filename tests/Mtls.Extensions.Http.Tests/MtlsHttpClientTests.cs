@@ -1,0 +1,299 @@
+using System.Net;
+using System.Security.Authentication;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Mtls.Extensions.Testing;
+using Xunit;
+
+namespace Mtls.Extensions.Http.Tests;
+
+public sealed class MtlsHttpClientTests(ClientPki pki) : IClassFixture<ClientPki>
+{
+    private const string Name = "inventory";
+
+    [Fact]
+    public async Task Presents_the_client_certificate_and_accepts_the_pinned_server()
+    {
+        var (cert, key) = pki.Write(pki.Server);
+        await using var server = await TestServer.StartMtlsAsync(cert, key, pki.CaPath);
+        await using var provider = Client(server.BaseAddress, pki.Orders, o => o.ExpectedServer = ClientPki.InventoryId);
+
+        var seen = await provider.GetRequiredService<IHttpClientFactory>().CreateClient(Name).GetStringAsync(new Uri("/whoami", UriKind.Relative));
+
+        Assert.Equal(pki.Orders.ThumbprintSha256, seen);
+    }
+
+    [Fact]
+    public async Task Default_identity_check_is_the_request_host_against_the_SANs()
+    {
+        var (cert, key) = pki.Write(pki.Server);
+        await using var server = await TestServer.StartMtlsAsync(cert, key, pki.CaPath);
+        await using var provider = Client(server.BaseAddress, pki.Orders);
+        var client = provider.GetRequiredService<IHttpClientFactory>().CreateClient(Name);
+
+        Assert.Equal(pki.Orders.ThumbprintSha256, await client.GetStringAsync(new Uri("/whoami", UriKind.Relative)));
+        var byName = new UriBuilder(server.BaseAddress) { Host = "localhost" }.Uri;
+        Assert.Equal(pki.Orders.ThumbprintSha256, await client.GetStringAsync(new Uri(byName, "/whoami")));
+    }
+
+    [Fact]
+    public async Task Server_certificate_from_another_CA_is_rejected_by_the_client_once()
+    {
+        using var foreign = pki.Other.IssueLocalhostServer("impostor", ClientPki.InventoryId);
+        var (cert, key) = pki.Write(foreign);
+        await using var server = await TestServer.StartMtlsAsync(cert, key, pki.CaPath);
+        await using var provider = Client(server.BaseAddress, pki.Orders);
+
+        var error = await Assert.ThrowsAsync<MtlsHandshakeException>(() => provider.GetRequiredService<IHttpClientFactory>().CreateClient(Name).GetAsync(new Uri("/whoami", UriKind.Relative)));
+
+        // The impostor's issuer is neither pinned nor sent: the chain cannot reach a pinned anchor.
+        Assert.Equal(MtlsRejectionReason.PartialChain, error.Reason);
+        Assert.Equal(MtlsHandshakeSide.Client, error.RejectedBy);
+        Assert.Equal(Name, error.ClientName);
+        Assert.Contains("CN=Other Root", error.Message, StringComparison.Ordinal);
+        Assert.Contains("CN=Fleet Root", error.Message, StringComparison.Ordinal);
+        Assert.Equal(HttpRequestError.SecureConnectionError, error.HttpRequestError);
+        Assert.Equal(1, server.Connections);
+    }
+
+    [Fact]
+    public async Task Host_name_not_in_the_SANs_is_rejected_and_the_CN_is_never_used()
+    {
+        // CN=127.0.0.1 but SANs name only another host: a CN fallback would accept it.
+        using var misnamed = pki.Issuing.IssueLeaf("127.0.0.1", o => o.ForServer().WithDnsNames("inventory.internal"));
+        var (cert, key) = pki.Write(misnamed);
+        await using var server = await TestServer.StartMtlsAsync(cert, key, pki.CaPath);
+        await using var provider = Client(server.BaseAddress, pki.Orders);
+
+        var error = await Assert.ThrowsAsync<MtlsHandshakeException>(() => provider.GetRequiredService<IHttpClientFactory>().CreateClient(Name).GetAsync(new Uri("/whoami", UriKind.Relative)));
+
+        Assert.Equal(MtlsRejectionReason.NameMismatch, error.Reason);
+        Assert.Equal(MtlsHandshakeSide.Client, error.RejectedBy);
+        Assert.Equal(1, server.Connections);
+    }
+
+    [Fact]
+    public async Task SPIFFE_ID_mismatch_is_rejected()
+    {
+        var (cert, key) = pki.Write(pki.Server);
+        await using var server = await TestServer.StartMtlsAsync(cert, key, pki.CaPath);
+        await using var provider = Client(server.BaseAddress, pki.Orders, o => o.ExpectedServer = "spiffe://example.org/ns/prod/sa/payments");
+
+        var error = await Assert.ThrowsAsync<MtlsHandshakeException>(() => provider.GetRequiredService<IHttpClientFactory>().CreateClient(Name).GetAsync(new Uri("/whoami", UriKind.Relative)));
+
+        Assert.Equal(MtlsRejectionReason.IdentityNotAllowed, error.Reason);
+        Assert.Contains(ClientPki.InventoryId, error.Message, StringComparison.Ordinal);
+        Assert.Contains("spiffe://example.org/ns/prod/sa/payments", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, server.Connections);
+    }
+
+    [Theory]
+    [InlineData("spiffe://example.org")]
+    [InlineData("spiffe://example.org/ns/prod/*")]
+    [InlineData("spiffe://example.org/ns/prod/sa/payments, spiffe://example.org/ns/prod/sa/inventory")]
+    [InlineData("localhost")]
+    public async Task Expected_server_accepts_trust_domains_prefixes_lists_and_DNS_names(string expected)
+    {
+        var (cert, key) = pki.Write(pki.Server);
+        await using var server = await TestServer.StartMtlsAsync(cert, key, pki.CaPath);
+        await using var provider = Client(server.BaseAddress, pki.Orders, o => o.ExpectedServer = expected);
+
+        var response = await provider.GetRequiredService<IHttpClientFactory>().CreateClient(Name).GetAsync(new Uri("/whoami", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData(SslProtocols.Tls13)]
+    [InlineData(SslProtocols.Tls12)]
+    public async Task Server_rejecting_our_certificate_is_a_typed_exception_after_exactly_one_attempt(SslProtocols protocols)
+    {
+        using var rogue = pki.Other.IssueClient("rogue", "spiffe://example.org/ns/prod/sa/orders");
+        var (cert, key) = pki.Write(pki.Server);
+        await using var server = await TestServer.StartMtlsAsync(cert, key, pki.CaPath, protocols);
+        await using var provider = Client(server.BaseAddress, rogue);
+
+        var error = await Assert.ThrowsAsync<MtlsHandshakeException>(() => provider.GetRequiredService<IHttpClientFactory>().CreateClient(Name).GetAsync(new Uri("/whoami", UriKind.Relative)));
+
+        Assert.Equal(MtlsHandshakeSide.Server, error.RejectedBy);
+        Assert.Contains(rogue.ThumbprintSha256, error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, server.Connections);
+        Assert.Equal(0, server.Requests);
+    }
+
+    [Theory]
+    [InlineData(SslProtocols.Tls13)]
+    [InlineData(SslProtocols.Tls12)]
+    public async Task Bare_Kestrel_rejecting_our_certificate_is_a_typed_exception_after_exactly_one_attempt(SslProtocols protocols)
+    {
+        using var rogue = pki.Other.IssueClient("rogue", "spiffe://example.org/ns/prod/sa/orders");
+        await using var server = await TestServer.StartBareAsync(pki.Server, pki.Root.PublicCopy(), protocols);
+        await using var provider = Client(server.BaseAddress, rogue);
+
+        var error = await Assert.ThrowsAsync<MtlsHandshakeException>(() => provider.GetRequiredService<IHttpClientFactory>().CreateClient(Name).GetAsync(new Uri("/whoami", UriKind.Relative)));
+
+        Assert.Equal(MtlsHandshakeSide.Server, error.RejectedBy);
+        Assert.Equal(1, server.Connections);
+    }
+
+    [Fact]
+    public async Task A_503_is_retried_and_then_succeeds()
+    {
+        var (cert, key) = pki.Write(pki.Server);
+        await using var server = await TestServer.StartMtlsAsync(cert, key, pki.CaPath);
+        server.FlakyFailures = 2;
+        await using var provider = Client(server.BaseAddress, pki.Orders, o => o.Resilience.RetryBaseDelay = TimeSpan.FromMilliseconds(10));
+
+        var body = await provider.GetRequiredService<IHttpClientFactory>().CreateClient(Name).GetStringAsync(new Uri("/flaky", UriKind.Relative));
+
+        Assert.Equal("recovered", body);
+        Assert.Equal(3, server.FlakyHits);
+    }
+
+    [Fact]
+    public async Task The_default_pipeline_can_be_switched_off()
+    {
+        var (cert, key) = pki.Write(pki.Server);
+        await using var server = await TestServer.StartMtlsAsync(cert, key, pki.CaPath);
+        await using var provider = Client(server.BaseAddress, pki.Orders, o => o.Resilience.Enabled = false);
+
+        var response = await provider.GetRequiredService<IHttpClientFactory>().CreateClient(Name).GetAsync(new Uri("/flaky", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(1, server.FlakyHits);
+    }
+
+    [Fact]
+    public async Task Typed_client_works()
+    {
+        var (cert, key) = pki.Write(pki.Server);
+        await using var server = await TestServer.StartMtlsAsync(cert, key, pki.CaPath);
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddMtlsHttpClient<InventoryClient>(configure: o => Configure(o, server.BaseAddress, pki.Orders));
+        await using var provider = services.BuildServiceProvider();
+
+        var typed = provider.GetRequiredService<InventoryClient>();
+
+        Assert.Equal(pki.Orders.ThumbprintSha256, await typed.WhoAmIAsync());
+        Assert.NotNull(provider.GetRequiredService<IOptionsMonitor<MtlsHttpClientOptions>>().Get(nameof(InventoryClient)).BaseAddress);
+    }
+
+    [Fact]
+    public async Task Configuration_section_Mtls_Clients_name_is_bound_with_every_key()
+    {
+        var (cert, key) = pki.Write(pki.Server);
+        var (clientCert, clientKey) = pki.Write(pki.Orders);
+        await using var server = await TestServer.StartMtlsAsync(cert, key, pki.CaPath);
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Mtls:Clients:inventory:BaseAddress"] = server.BaseAddress.ToString(),
+            ["Mtls:Clients:inventory:Certificate:Path"] = clientCert,
+            ["Mtls:Clients:inventory:Certificate:KeyPath"] = clientKey,
+            ["Mtls:Clients:inventory:TrustedCa:Path"] = pki.CaPath,
+            ["Mtls:Clients:inventory:ExpectedServer"] = ClientPki.InventoryId,
+            ["Mtls:Clients:inventory:Resilience:MaxRetryAttempts"] = "1",
+        });
+        builder.Services.AddMtlsHttpClient(Name);
+        using var host = builder.Build();
+        await host.StartAsync();
+
+        var seen = await host.Services.GetRequiredService<IHttpClientFactory>().CreateClient(Name).GetStringAsync(new Uri("/whoami", UriKind.Relative));
+
+        Assert.Equal(pki.Orders.ThumbprintSha256, seen);
+        Assert.Equal(1, host.Services.GetRequiredService<IOptionsMonitor<MtlsHttpClientOptions>>().Get(Name).Resilience.MaxRetryAttempts);
+        await host.StopAsync();
+    }
+
+    [Theory]
+    [InlineData("Mtls:Clients:inventory:Certificate:Pth", "/x", "Mtls:Clients:inventory")]
+    [InlineData("Mtls:Clients:inventory:ExpectedServer", "spiffe://", "Mtls:Clients:inventory:ExpectedServer")]
+    [InlineData("Mtls:Clients:inventory:BaseAddress", "http://127.0.0.1:1/", "Mtls:Clients:inventory:BaseAddress")]
+    [InlineData("Mtls:Clients:inventory:Resilience:MaxRetryAttempts", "-1", "Mtls:Clients:inventory:Resilience:MaxRetryAttempts")]
+    public async Task Bad_configuration_stops_start_up_naming_the_key(string key, string value, string named)
+    {
+        var (clientCert, clientKey) = pki.Write(pki.Orders);
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Mtls:Clients:inventory:Certificate:Path"] = clientCert,
+            ["Mtls:Clients:inventory:Certificate:KeyPath"] = clientKey,
+            ["Mtls:Clients:inventory:TrustedCa:Path"] = pki.CaPath,
+            [key] = value,
+        });
+        builder.Services.AddMtlsHttpClient(Name);
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync());
+
+        Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Missing_certificate_file_stops_start_up_naming_the_key_and_file()
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        var missing = Path.Combine(pki.Directory, "nope", "tls.crt");
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Mtls:Clients:inventory:Certificate:Path"] = missing,
+            ["Mtls:Clients:inventory:TrustedCa:Path"] = pki.CaPath,
+        });
+        builder.Services.AddMtlsHttpClient(Name);
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync());
+
+        Assert.Contains("Mtls:Clients:inventory:Certificate", error.Message, StringComparison.Ordinal);
+        Assert.Contains(missing, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task No_certificate_configured_is_a_start_up_error_naming_the_client()
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddMtlsHttpClient(Name);
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("Mtls:Clients:inventory:Certificate", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Mtls:Clients:inventory:TrustedCa", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Null_and_empty_arguments_are_rejected()
+    {
+        Assert.Throws<ArgumentNullException>(() => MtlsHttpClientServiceCollectionExtensions.AddMtlsHttpClient(null!, Name));
+        Assert.Throws<ArgumentException>(() => new ServiceCollection().AddMtlsHttpClient(string.Empty));
+        Assert.Throws<ArgumentNullException>(() => new ServiceCollection().AddMtlsHttpClient(Name, (IConfiguration)null!));
+    }
+
+    internal ServiceProvider Client(Uri baseAddress, TestCertificate certificate, Action<MtlsHttpClientOptions>? configure = null)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddMtlsHttpClient(Name, o =>
+        {
+            Configure(o, baseAddress, certificate);
+            configure?.Invoke(o);
+        });
+        return services.BuildServiceProvider();
+    }
+
+    internal void Configure(MtlsHttpClientOptions options, Uri baseAddress, TestCertificate certificate)
+    {
+        options.BaseAddress = baseAddress;
+        options.Certificate.Pem = certificate.ExportCertificatePem() + certificate.ExportKeyPem();
+        options.TrustedCa.Path = pki.CaPath;
+        options.Resilience.RetryBaseDelay = TimeSpan.FromMilliseconds(10);
+    }
+
+    public sealed class InventoryClient(HttpClient client)
+    {
+        public Task<string> WhoAmIAsync() => client.GetStringAsync(new Uri("/whoami", UriKind.Relative));
+    }
+}
