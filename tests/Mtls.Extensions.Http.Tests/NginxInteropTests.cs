@@ -1,0 +1,93 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Mtls.Extensions.Testing;
+using Xunit;
+
+namespace Mtls.Extensions.Http.Tests;
+
+/// <summary>The client against nginx, an mTLS server nobody here wrote.</summary>
+public sealed class NginxInteropTests(ClientPki pki) : IClassFixture<ClientPki>
+{
+    private const string Name = "nginx";
+
+    [Fact]
+    public async Task Calls_nginx_with_the_right_CA_and_identity()
+    {
+        using var nginx = await NginxServer.StartAsync(pki.Server, pki.CaPath);
+        await using var provider = Client(nginx.BaseAddress, pki.Orders, ClientPki.InventoryId);
+
+        var body = await provider.GetRequiredService<IHttpClientFactory>().CreateClient(Name).GetStringAsync(new Uri("/", UriKind.Relative));
+
+        Assert.Contains("CN=orders", body, StringComparison.Ordinal);
+        Assert.EndsWith("|SUCCESS", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task nginx_with_a_certificate_from_another_CA_is_rejected_by_the_client()
+    {
+        using var foreign = pki.Other.CreateIntermediate("Other Issuing CA");
+        using var impostor = foreign.IssueLocalhostServer("impostor", ClientPki.InventoryId);
+        using var nginx = await NginxServer.StartAsync(impostor, pki.CaPath);
+        await using var provider = Client(nginx.BaseAddress, pki.Orders, expectedServer: null);
+
+        var error = await Assert.ThrowsAsync<MtlsHandshakeException>(() => provider.GetRequiredService<IHttpClientFactory>().CreateClient(Name).GetAsync(new Uri("/", UriKind.Relative)));
+
+        Assert.Equal(MtlsHandshakeSide.Client, error.RejectedBy);
+        Assert.Equal(MtlsRejectionReason.PartialChain, error.Reason);
+        Assert.Contains("CN=Other Root", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, nginx.RequestsLogged);
+    }
+
+    [Fact]
+    public async Task nginx_host_name_not_in_the_SANs_is_rejected()
+    {
+        using var misnamed = pki.Issuing.IssueLeaf("127.0.0.1", o => o.ForServer().WithDnsNames("inventory.internal"));
+        using var nginx = await NginxServer.StartAsync(misnamed, pki.CaPath);
+        await using var provider = Client(nginx.BaseAddress, pki.Orders, expectedServer: null);
+
+        var error = await Assert.ThrowsAsync<MtlsHandshakeException>(() => provider.GetRequiredService<IHttpClientFactory>().CreateClient(Name).GetAsync(new Uri("/", UriKind.Relative)));
+
+        Assert.Equal(MtlsRejectionReason.NameMismatch, error.Reason);
+    }
+
+    [Fact]
+    public async Task nginx_SPIFFE_ID_mismatch_is_rejected()
+    {
+        using var nginx = await NginxServer.StartAsync(pki.Server, pki.CaPath);
+        await using var provider = Client(nginx.BaseAddress, pki.Orders, "spiffe://example.org/ns/prod/sa/payments");
+
+        var error = await Assert.ThrowsAsync<MtlsHandshakeException>(() => provider.GetRequiredService<IHttpClientFactory>().CreateClient(Name).GetAsync(new Uri("/", UriKind.Relative)));
+
+        Assert.Equal(MtlsRejectionReason.IdentityNotAllowed, error.Reason);
+        Assert.Equal(0, nginx.RequestsLogged);
+    }
+
+    [Fact]
+    public async Task nginx_rejecting_our_certificate_answers_400_once_and_is_not_retried()
+    {
+        // nginx completes the handshake and answers 400 when ssl_verify_client fails: an HTTP answer, never retried.
+        using var rogue = pki.Other.IssueClient("rogue", ClientPki.OrdersId);
+        using var nginx = await NginxServer.StartAsync(pki.Server, pki.CaPath);
+        await using var provider = Client(nginx.BaseAddress, rogue, ClientPki.InventoryId);
+
+        var response = await provider.GetRequiredService<IHttpClientFactory>().CreateClient(Name).GetAsync(new Uri("/", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(1, nginx.RequestsLogged);
+    }
+
+    private ServiceProvider Client(Uri baseAddress, TestCertificate certificate, string? expectedServer)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddMtlsHttpClient(Name, o =>
+        {
+            o.BaseAddress = baseAddress;
+            o.Certificate.Pem = certificate.ExportCertificatePem() + certificate.ExportKeyPem();
+            o.TrustedCa.Path = pki.CaPath;
+            o.ExpectedServer = expectedServer;
+            o.Resilience.RetryBaseDelay = TimeSpan.FromMilliseconds(10);
+        });
+        return services.BuildServiceProvider();
+    }
+}
