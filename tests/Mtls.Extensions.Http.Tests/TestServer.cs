@@ -28,6 +28,8 @@ public sealed class TestServer : IAsyncDisposable
 
     public Uri BaseAddress { get; private set; } = null!;
 
+    public IServiceProvider Services => _app.Services;
+
     /// <summary>Gets the TCP connections accepted so far (each is one handshake attempt).</summary>
     public int Connections => Volatile.Read(ref _connections);
 
@@ -39,19 +41,24 @@ public sealed class TestServer : IAsyncDisposable
     public int FlakyFailures { get; set; } = 2;
 
     /// <summary>Starts the library's mTLS server with the given server certificate files and CA bundle path.</summary>
-    public static Task<TestServer> StartMtlsAsync(string certificatePath, string keyPath, string caPath, SslProtocols protocols = SslProtocols.None, Action<WebApplicationBuilder>? configure = null) =>
-        StartAsync(
-            builder =>
+    public static Task<TestServer> StartMtlsAsync(string certificatePath, string keyPath, string caPath, SslProtocols protocols = SslProtocols.None) =>
+        StartMtlsAsync(
+            o =>
             {
-                builder.Services.AddMutualTls(o =>
-                {
-                    o.Certificate.Path = certificatePath;
-                    o.Certificate.KeyPath = keyPath;
-                    o.TrustedCa.Path = caPath;
-                    o.Reload.DebounceDelay = TimeSpan.FromMilliseconds(20);
-                });
-                configure?.Invoke(builder);
+                o.Certificate.Path = certificatePath;
+                o.Certificate.KeyPath = keyPath;
+                o.TrustedCa.Path = caPath;
             },
+            protocols);
+
+    /// <summary>Starts the library's mTLS server configured by <paramref name="configure"/>.</summary>
+    public static Task<TestServer> StartMtlsAsync(Action<Mtls.Extensions.AspNetCore.MutualTlsOptions> configure, SslProtocols protocols = SslProtocols.None) =>
+        StartAsync(
+            builder => builder.Services.AddMutualTls(o =>
+            {
+                o.Reload.DebounceDelay = TimeSpan.FromMilliseconds(20);
+                configure(o);
+            }),
             (listen, _) =>
             {
                 if (protocols != SslProtocols.None)

@@ -58,6 +58,12 @@ internal sealed class MtlsClientHandlerPool : IDisposable
     /// <summary>Gets the generation of the current handler; starts at 1, grows by one per rotation.</summary>
     public long Generation => Volatile.Read(ref _current).Generation;
 
+    /// <summary>Gets the certificate the current handler presents.</summary>
+    public CertificateMaterial CurrentMaterial => Volatile.Read(ref _current).Material;
+
+    /// <summary>Gets the trust bundle the current handler pins.</summary>
+    public TrustBundle CurrentTrust => Volatile.Read(ref _current).Trust;
+
     internal static string SourceName(string clientName) => "client:" + clientName;
 
     /// <summary>Takes a reference on the current handler for one request.</summary>
