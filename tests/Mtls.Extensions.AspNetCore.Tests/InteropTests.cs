@@ -1,3 +1,4 @@
+using Mtls.Extensions.Tests.Interop;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Mtls.Extensions.Testing;
 
@@ -14,7 +15,7 @@ public sealed class InteropTests(TestPkiFixture pki) : IClassFixture<TestPkiFixt
         return (cert, key);
     }
 
-    [Fact]
+    [InteropFact("curl")]
     public async Task Curl_GoodCertificate_Succeeds_RogueFails()
     {
         using var host = new MtlsTestHost(pki);
@@ -36,7 +37,7 @@ public sealed class InteropTests(TestPkiFixture pki) : IClassFixture<TestPkiFixt
         Assert.Contains(nameof(MtlsRejectionReason.UntrustedRoot), MutualTlsServerTests.Reasons(collector));
     }
 
-    [Fact]
+    [InteropFact("curl")]
     public async Task Curl_NoCertificate_Fails()
     {
         using var host = new MtlsTestHost(pki);
@@ -45,7 +46,7 @@ public sealed class InteropTests(TestPkiFixture pki) : IClassFixture<TestPkiFixt
         Assert.NotEqual(0, code);
     }
 
-    [Fact]
+    [InteropFact("openssl")]
     public async Task OpensslSClient_ShowsServerChain_AndBadClientFails()
     {
         using var host = new MtlsTestHost(pki);
@@ -72,7 +73,7 @@ public sealed class InteropTests(TestPkiFixture pki) : IClassFixture<TestPkiFixt
         Assert.Contains(nameof(MtlsRejectionReason.Expired), MutualTlsServerTests.Reasons(collector));
     }
 
-    [Theory]
+    [InteropTheory("openssl")]
     [InlineData("rsa-1024", nameof(MtlsRejectionReason.WeakKey))]
     [InlineData("sha1", nameof(MtlsRejectionReason.WeakSignatureAlgorithm))]
     public async Task OpensslSClient_AtSecurityLevel0_WeakClientCertificateIsRejectedByTheServer(string kind, string expected)

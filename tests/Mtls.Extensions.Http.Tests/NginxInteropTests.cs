@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Mtls.Extensions.Testing;
+using Mtls.Extensions.Tests.Interop;
 using Xunit;
 
 namespace Mtls.Extensions.Http.Tests;
@@ -10,7 +11,7 @@ public sealed class NginxInteropTests(ClientPki pki) : IClassFixture<ClientPki>
 {
     private const string Name = "nginx";
 
-    [Fact]
+    [InteropFact("nginx")]
     public async Task Calls_nginx_with_the_right_CA_and_identity()
     {
         using var nginx = await NginxServer.StartAsync(pki.Server, pki.CaPath);
@@ -22,7 +23,7 @@ public sealed class NginxInteropTests(ClientPki pki) : IClassFixture<ClientPki>
         Assert.EndsWith("|SUCCESS", body, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [InteropFact("nginx")]
     public async Task nginx_with_a_certificate_from_another_CA_is_rejected_by_the_client()
     {
         using var foreign = pki.Other.CreateIntermediate("Other Issuing CA");
@@ -38,7 +39,7 @@ public sealed class NginxInteropTests(ClientPki pki) : IClassFixture<ClientPki>
         Assert.Equal(0, nginx.RequestsLogged);
     }
 
-    [Fact]
+    [InteropFact("nginx")]
     public async Task nginx_host_name_not_in_the_SANs_is_rejected()
     {
         using var misnamed = pki.Issuing.IssueLeaf("127.0.0.1", o => o.ForServer().WithDnsNames("inventory.internal"));
@@ -50,7 +51,7 @@ public sealed class NginxInteropTests(ClientPki pki) : IClassFixture<ClientPki>
         Assert.Equal(MtlsRejectionReason.NameMismatch, error.Reason);
     }
 
-    [Fact]
+    [InteropFact("nginx")]
     public async Task nginx_SPIFFE_ID_mismatch_is_rejected()
     {
         using var nginx = await NginxServer.StartAsync(pki.Server, pki.CaPath);
@@ -62,7 +63,7 @@ public sealed class NginxInteropTests(ClientPki pki) : IClassFixture<ClientPki>
         Assert.Equal(0, nginx.RequestsLogged);
     }
 
-    [Fact]
+    [InteropFact("nginx")]
     public async Task nginx_rejecting_our_certificate_answers_400_once_and_is_not_retried()
     {
         // nginx completes the handshake and answers 400 when ssl_verify_client fails: an HTTP answer, never retried.
