@@ -14,6 +14,41 @@ public sealed class TestCertificateAuthority : IDisposable
         _time = time;
     }
 
+    /// <summary>
+    /// Wraps an existing CA certificate with its private key, e.g. a development CA kept on disk between runs
+    /// (<c>X509Certificate2.CreateFromPemFile(cert, key)</c>).
+    /// </summary>
+    /// <param name="certificate">The CA certificate with its private key.</param>
+    /// <param name="parent">The issuing CA, or <see langword="null"/> for a root.</param>
+    /// <param name="timeProvider">The clock for validity periods; <see cref="TimeProvider.System"/> by default.</param>
+    /// <returns>The CA.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="certificate"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The certificate has no private key or is not a CA.</exception>
+    public static TestCertificateAuthority FromCertificate(X509Certificate2 certificate, TestCertificateAuthority? parent = null, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        if (!certificate.HasPrivateKey)
+        {
+            throw new ArgumentException($"The CA certificate {certificate.Subject} has no private key.", nameof(certificate));
+        }
+
+        if (certificate.Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault() is not { CertificateAuthority: true })
+        {
+            throw new ArgumentException($"The certificate {certificate.Subject} is not a CA.", nameof(certificate));
+        }
+
+        return new TestCertificateAuthority(certificate, parent, timeProvider ?? TimeProvider.System);
+    }
+
+    /// <summary>Exports the CA's private key as PKCS#8 PEM (test and development material only).</summary>
+    /// <returns>The PEM text.</returns>
+    public string ExportKeyPem()
+    {
+        using System.Security.Cryptography.AsymmetricAlgorithm key = (System.Security.Cryptography.AsymmetricAlgorithm?)Certificate.GetECDsaPrivateKey() ?? Certificate.GetRSAPrivateKey()
+            ?? throw new InvalidOperationException("The CA certificate has no exportable private key.");
+        return key.ExportPkcs8PrivateKeyPem() + "\n";
+    }
+
     /// <summary>Gets the CA certificate, with its private key.</summary>
     /// <value>Never <see langword="null"/>.</value>
     public X509Certificate2 Certificate { get; }

@@ -17,6 +17,9 @@ internal interface IReloadingSource
 
     long Version { get; }
 
+    /// <summary>Gets the folders watched right now.</summary>
+    IReadOnlyCollection<string> WatchedFolders { get; }
+
     bool ReloadNow();
 }
 

@@ -70,6 +70,18 @@ internal abstract class ReloadingSource<T> : IReloadingSource, IDisposable
     /// <summary>Gets how many times the value has been replaced.</summary>
     public long Version => Interlocked.Read(ref _version);
 
+    /// <summary>Gets the folders watched right now (for tests: bounded across rotations).</summary>
+    public IReadOnlyCollection<string> WatchedFolders
+    {
+        get
+        {
+            lock (_watchLock)
+            {
+                return _watchers.Keys.ToList();
+            }
+        }
+    }
+
     protected ILogger Logger { get; }
 
     protected MtlsMetrics? Metrics { get; }
@@ -226,6 +238,13 @@ internal abstract class ReloadingSource<T> : IReloadingSource, IDisposable
             if (_disposed)
             {
                 return;
+            }
+
+            // Folders no longer involved (the previous ..2026_… data folder of a Kubernetes volume) stop being watched.
+            foreach (var stale in _watchers.Keys.Where(k => !folders.Contains(k)).ToList())
+            {
+                _watchers[stale].Dispose();
+                _watchers.Remove(stale);
             }
 
             foreach (var folder in folders)
