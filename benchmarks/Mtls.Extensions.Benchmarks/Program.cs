@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Mtls.Extensions.Benchmarks.ValidatorBenchmarks).Assembly).Run(args);

@@ -1,0 +1,34 @@
+using System.Globalization;
+using Mtls.Extensions.LoadTest;
+
+// dotnet Mtls.Extensions.LoadTest.dll run [--seconds 5] [--repetitions 3] [--concurrency 4] [--out results.md]
+// dotnet Mtls.Extensions.LoadTest.dll server <a|b|c> <certificate folder>     (started by "run")
+if (args.Length >= 3 && args[0] == "server")
+{
+    return await Servers.RunAsync(args[1], args[2]);
+}
+
+if (args.Length >= 1 && args[0] == "run")
+{
+    string Option(string name, string fallback)
+    {
+        var at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? args[at + 1] : fallback;
+    }
+
+    var seconds = double.Parse(Option("--seconds", "5"), CultureInfo.InvariantCulture);
+    var repetitions = int.Parse(Option("--repetitions", "3"), CultureInfo.InvariantCulture);
+    var concurrency = int.Parse(Option("--concurrency", "4"), CultureInfo.InvariantCulture);
+    var report = await new Orchestrator(TimeSpan.FromSeconds(seconds), repetitions, concurrency).RunAsync();
+    var output = Option("--out", string.Empty);
+    if (output.Length > 0)
+    {
+        await File.WriteAllTextAsync(output, report);
+    }
+
+    Console.WriteLine(report);
+    return 0;
+}
+
+Console.Error.WriteLine("usage: run [--seconds 5] [--repetitions 3] [--concurrency 4] [--out file] | server <a|b|c> <folder>");
+return 2;
