@@ -3,7 +3,11 @@ namespace Mtls.Extensions.AspNetCore;
 /// <summary>Hooks of the <c>MutualTls</c> authentication handler, like the official certificate handler's.</summary>
 public class MutualTlsEvents
 {
-    /// <summary>Gets or sets the hook called after a certificate was accepted: add or replace claims, or fail.</summary>
+    /// <summary>
+    /// Gets or sets the hook called after a certificate was accepted: add or replace claims, or fail. Runs once per
+    /// connection (on its first authenticated request); the outcome, principal included, is reused by the connection's
+    /// later requests, so do not base decisions on the request here — use authorization policies for that.
+    /// </summary>
     /// <value>The default does nothing.</value>
     public Func<CertificateValidatedContext, Task> OnCertificateValidated { get; set; } = static _ => Task.CompletedTask;
 

@@ -165,4 +165,28 @@ public sealed class MutualTlsServerTests(TestPkiFixture pki) : IClassFixture<Tes
         var who = await client.GetFromJsonAsync<WhoAmI>("/whoami");
         Assert.Contains(who!.Claims, c => c.Type == ClaimTypes.Role && c.Value == "reader");
     }
+
+    [Fact]
+    public async Task CertificateValidatedEvent_RunsOncePerConnection_NotPerRequest()
+    {
+        var calls = 0;
+        using var host = new MtlsTestHost(pki, configureServices: s => s.AddMutualTls(null, o => o.Events.OnCertificateValidated = ctx =>
+        {
+            Interlocked.Increment(ref calls);
+            ((ClaimsIdentity)ctx.Principal!.Identity!).AddClaim(new Claim(ClaimTypes.Role, "reader"));
+            return Task.CompletedTask;
+        }));
+        host.StartServer();
+        using var first = host.CreateMtlsClient(pki.Orders, maxConnections: 1);
+        using var second = host.CreateMtlsClient(pki.Orders, maxConnections: 1);
+
+        for (var i = 0; i < 20; i++)
+        {
+            var who = await first.GetFromJsonAsync<WhoAmI>("/whoami");
+            Assert.Single(who!.Claims, c => c.Type == ClaimTypes.Role && c.Value == "reader");
+        }
+
+        await second.GetFromJsonAsync<WhoAmI>("/whoami");
+        Assert.Equal(2, calls);
+    }
 }

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Microsoft.AspNetCore.Authentication;
 
 namespace Mtls.Extensions.AspNetCore.Internal;
 
@@ -8,6 +9,7 @@ internal sealed class MtlsPeerFeature : IMtlsPeerFeature
     private volatile PeerValidationResult? _result;
     private Claim[]? _claims;
     private string? _claimsIssuer;
+    private CachedResult? _authenticated;
 
     public PeerValidationResult? Result
     {
@@ -16,6 +18,7 @@ internal sealed class MtlsPeerFeature : IMtlsPeerFeature
         {
             _result = value;
             Volatile.Write(ref _claims, null);
+            Volatile.Write(ref _authenticated, null);
         }
     }
 
@@ -33,4 +36,13 @@ internal sealed class MtlsPeerFeature : IMtlsPeerFeature
         Volatile.Write(ref _claims, claims);
         return claims;
     }
+
+    /// <summary>Gets the authentication result a scheme already produced on this connection (events included).</summary>
+    public AuthenticateResult? GetAuthenticateResult(string scheme) =>
+        Volatile.Read(ref _authenticated) is { } cached && string.Equals(cached.Scheme, scheme, StringComparison.Ordinal) ? cached.Result : null;
+
+    /// <summary>Keeps a scheme's result for the connection's later requests.</summary>
+    public void SetAuthenticateResult(string scheme, AuthenticateResult result) => Volatile.Write(ref _authenticated, new CachedResult(scheme, result));
+
+    private sealed record CachedResult(string Scheme, AuthenticateResult Result);
 }

@@ -28,6 +28,25 @@ internal sealed class MutualTlsAuthenticationHandler(
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var feature = Context.Features.Get<IMtlsPeerFeature>() ?? await FallbackAsync().ConfigureAwait(false);
+
+        // Once per connection: later requests on a keep-alive connection reuse the first request's outcome
+        // (principal, claims and the events' decisions), as the official handler's validation cache does across connections.
+        if (feature is MtlsPeerFeature cacheable && cacheable.GetAuthenticateResult(Scheme.Name) is { } cached)
+        {
+            return cached;
+        }
+
+        var outcome = await AuthenticateConnectionAsync(feature).ConfigureAwait(false);
+        if (feature is MtlsPeerFeature store && (outcome.Succeeded || outcome.Failure is not null))
+        {
+            store.SetAuthenticateResult(Scheme.Name, outcome);
+        }
+
+        return outcome;
+    }
+
+    private async Task<AuthenticateResult> AuthenticateConnectionAsync(IMtlsPeerFeature? feature)
+    {
         var result = feature?.Result;
         if (result is null || result.Reason == MtlsRejectionReason.NoCertificate)
         {
