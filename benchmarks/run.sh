@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command for every performance number in this repository:
 #   bash benchmarks/run.sh
+# (BenchmarkDotNet runs in-process: its generated projects would inherit this repository's central package management.)
 # Builds Release, runs the load harness (servers a/b/c pinned to CPU 0, the client pinned to CPU 1, interleaved
 # repetitions, medians and ratios), then the BenchmarkDotNet micro-benchmarks (short job), and rewrites
 # benchmarks/README.md with the results, the date, the machine and the versions. About 10 minutes on 2 cores.
@@ -26,7 +27,7 @@ echo "== load harness (${REPETITIONS} repetitions x ${SECONDS_PER_PHASE} s per p
 
 echo "== BenchmarkDotNet (short job) =="
 (cd "$work" && dotnet "$OLDPWD/benchmarks/Mtls.Extensions.Benchmarks/bin/Release/net10.0/Mtls.Extensions.Benchmarks.dll" \
-  --filter '*' --job short --exporters github --artifacts "$work/bdn" >"$work/bdn.log" 2>&1) || { tail -50 "$work/bdn.log"; exit 1; }
+  --filter '*' --job short --inProcess --exporters github --artifacts "$work/bdn" >"$work/bdn.log" 2>&1) || { tail -50 "$work/bdn.log"; exit 1; }
 
 elapsed=$(( $(date +%s) - started ))
 cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
