@@ -8,32 +8,27 @@ namespace Mtls.Extensions.Tests.Interop;
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class InteropFactAttribute : FactAttribute
 {
-    public InteropFactAttribute(params string[] tools)
-    {
-        var missing = tools.Where(t => !InteropTools.Exists(t)).ToArray();
-        if (missing.Length > 0 && !InteropTools.Required)
-        {
-            Skip = $"needs {string.Join(", ", missing)}: apt-get install -y curl openssl nginx-light (or run bash .ci/run)";
-        }
-    }
+    public InteropFactAttribute(params string[] tools) => Skip = InteropTools.SkipReason(tools);
 }
 
 /// <summary>A theory variant of <see cref="InteropFactAttribute"/>.</summary>
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class InteropTheoryAttribute : TheoryAttribute
 {
-    public InteropTheoryAttribute(params string[] tools)
-    {
-        var missing = tools.Where(t => !InteropTools.Exists(t)).ToArray();
-        if (missing.Length > 0 && !InteropTools.Required)
-        {
-            Skip = $"needs {string.Join(", ", missing)}: apt-get install -y curl openssl nginx-light (or run bash .ci/run)";
-        }
-    }
+    public InteropTheoryAttribute(params string[] tools) => Skip = InteropTools.SkipReason(tools);
 }
 
 internal static class InteropTools
 {
+    /// <summary>Null (run) when every tool is installed or CI requires them; else why the test is skipped.</summary>
+    public static string? SkipReason(string[] tools)
+    {
+        var missing = tools.Where(t => !Exists(t)).ToArray();
+        return missing.Length == 0 || Required
+            ? null
+            : $"needs {string.Join(", ", missing)}: apt-get install -y curl openssl nginx-light (or run bash .ci/run)";
+    }
+
     public static bool Required => Environment.GetEnvironmentVariable("MTLS_REQUIRE_INTEROP") == "1";
 
     public static bool Exists(string tool) =>

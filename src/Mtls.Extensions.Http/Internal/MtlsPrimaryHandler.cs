@@ -12,51 +12,58 @@ internal sealed class MtlsPrimaryHandler(MtlsClientHandlerPool pool) : HttpMessa
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var started = Stopwatch.GetTimestamp();
-        ConnectionAttempt.Forget(request);
-        var lease = pool.Acquire();
-        HttpResponseMessage response;
+        var (lease, started) = Begin(request);
         try
         {
-            response = await lease.Invoker.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            return Leased(await lease.Invoker.SendAsync(request, cancellationToken).ConfigureAwait(false), lease);
         }
         catch (Exception exception)
         {
-            lease.Release();
-            if (pool.Classify(exception, request, lease, started) is { } rejection)
+            if (Rejection(exception, request, lease, started) is { } rejection)
             {
                 throw rejection;
             }
 
             throw;
         }
-
-        response.Content = new LeasedContent(response.Content, lease);
-        return response;
     }
 
     protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var started = Stopwatch.GetTimestamp();
-        ConnectionAttempt.Forget(request);
-        var lease = pool.Acquire();
-        HttpResponseMessage response;
+        var (lease, started) = Begin(request);
         try
         {
-            response = lease.Invoker.Send(request, cancellationToken);
+            return Leased(lease.Invoker.Send(request, cancellationToken), lease);
         }
         catch (Exception exception)
         {
-            lease.Release();
-            if (pool.Classify(exception, request, lease, started) is { } rejection)
+            if (Rejection(exception, request, lease, started) is { } rejection)
             {
                 throw rejection;
             }
 
             throw;
         }
+    }
 
+    private (HandlerLease Lease, long Started) Begin(HttpRequestMessage request)
+    {
+        // A request object sent again (a retry) starts with a clean connection history.
+        ConnectionAttempt.Forget(request);
+        return (pool.Acquire(), Stopwatch.GetTimestamp());
+    }
+
+    private static HttpResponseMessage Leased(HttpResponseMessage response, HandlerLease lease)
+    {
+        // The body keeps the handler alive until it is read or disposed.
         response.Content = new LeasedContent(response.Content, lease);
         return response;
+    }
+
+    /// <summary>Releases the lease; returns the typed rejection when a certificate was rejected.</summary>
+    private MtlsHandshakeException? Rejection(Exception exception, HttpRequestMessage request, HandlerLease lease, long started)
+    {
+        lease.Release();
+        return pool.Classify(exception, request, lease, started);
     }
 }
