@@ -301,9 +301,10 @@ internal sealed class MtlsClientHandlerPool : IDisposable
 
     private void OnDrained(HandlerLease lease)
     {
-        Interlocked.Decrement(ref _live);
-        _metrics?.HandlerDisposed(Name);
+        // Log and count before the live count drops, so whoever sees the drop also sees the event.
         Log.HandlerDisposed(_logger, Name, lease.Generation);
+        _metrics?.HandlerDisposed(Name);
+        Interlocked.Decrement(ref _live);
     }
 
     private static string? HostOf(Uri? uri)
