@@ -1,0 +1,544 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Primitives;
+using Microsoft.Extensions.Time.Testing;
+using Mtls.Extensions.Internal;
+using Mtls.Extensions.Testing;
+using Xunit.Abstractions;
+
+namespace Mtls.Extensions.Tests;
+
+/// <summary>
+/// The real reloading sources (through <see cref="MtlsSourceFactory"/>) against the rotation simulators:
+/// kubelet's ..data swap, spiffe-helper's non-atomic writes and plain in-place rewrites.
+/// </summary>
+public sealed class RotationSourceTests : IDisposable
+{
+    private const string Name = "server";
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(10);
+
+    private readonly ITestOutputHelper _output;
+    private readonly string _dir = Directory.CreateTempSubdirectory("mtls-rotation-").FullName;
+    private readonly TestCertificateAuthority _root = TestPki.CreateRoot("Rotation Root");
+    private readonly TestCertificateAuthority _issuing;
+    private readonly List<IDisposable> _disposables = [];
+    private ServiceProvider? _provider;
+
+    public RotationSourceTests(ITestOutputHelper output)
+    {
+        _output = output;
+        _issuing = _root.CreateIntermediate("Rotation Issuing");
+    }
+
+    public void Dispose()
+    {
+        _provider?.Dispose();
+        foreach (var disposable in _disposables)
+        {
+            disposable.Dispose();
+        }
+
+        _issuing.Dispose();
+        _root.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private static CertificateSourceOptions CertManager(string dir) => new() { Directory = dir, Layout = CertificateDirectoryLayout.CertManager };
+
+    private static CertificateSourceOptions SpiffeHelper(string dir) => new() { Directory = dir, Layout = CertificateDirectoryLayout.SpiffeHelper };
+
+    /// <summary>Fake time starts at the real now, so that the test PKI's certificates are valid on both clocks.</summary>
+    private static FakeTimeProvider NewFakeTime() => new(TimeProvider.System.GetUtcNow());
+
+    private static async Task Eventually(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (stopwatch.Elapsed > timeout)
+            {
+                throw new TimeoutException($"{what} did not happen within {timeout.TotalSeconds} s.");
+            }
+
+            await Task.Delay(10);
+        }
+    }
+
+    private TestCertificate Issue(string name, TestCertificateAuthority? issuer = null)
+    {
+        var certificate = (issuer ?? _issuing).IssueLocalhostServer(name);
+        _disposables.Add(certificate);
+        return certificate;
+    }
+
+    private MtlsSourceFactory Factory(TimeProvider time)
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton(time);
+        services.AddLogging(l => l.SetMinimumLevel(LogLevel.Debug).AddFakeLogging());
+        services.AddMtlsCore();
+        MtlsSourceDeclaration.Declare(services, Name);
+        services.AddHealthChecks().AddMtlsCertificates();
+        _provider = services.BuildServiceProvider();
+        return _provider.GetRequiredService<MtlsSourceFactory>();
+    }
+
+    private List<FakeLogRecord> Logs(int eventId) =>
+        _provider!.GetRequiredService<FakeLogCollector>().GetSnapshot().Where(l => l.Id.Id == eventId).ToList();
+
+    private async Task<HealthReportEntry> HealthAsync(string kind = "certificate") =>
+        (await _provider!.GetRequiredService<HealthCheckService>().CheckHealthAsync()).Entries[$"mtls:{Name}:{kind}"];
+
+    /// <summary>Counts every firing of a source's change token (re-registering as IOptionsMonitor does) and what Current was then.</summary>
+    private ChangeRecorder Record(Func<IChangeToken> token, Func<string> current)
+    {
+        var recorder = new ChangeRecorder(token, current);
+        _disposables.Add(recorder);
+        return recorder;
+    }
+
+    [Fact]
+    public async Task CertManager_DataSymlinkSwap_NewPairServed_TokenFiresOnce()
+    {
+        var volume = KubernetesSecretVolume.Create(_dir);
+        var first = Issue("first");
+        var second = Issue("second");
+        volume.WriteCertManagerSecret(first);
+        var factory = Factory(TimeProvider.System);
+        var source = factory.GetCertificateSource(Name, CertManager(_dir));
+        var trust = factory.GetTrustBundleSource(Name, new TrustedCaOptions(), CertManager(_dir));
+        var changes = Record(source.GetChangeToken, () => source.Current.ThumbprintSha256);
+        var trustChanges = Record(trust.GetChangeToken, () => trust.Current.ContentHash);
+        Assert.Equal(first.ThumbprintSha256, source.Current.ThumbprintSha256);
+        Assert.Single(source.Current.Intermediates);
+
+        volume.WriteCertManagerSecret(second);
+
+        await Eventually(() => changes.Count == 1, Deadline, "the change token firing after the ..data swap");
+        Assert.Equal(second.ThumbprintSha256, source.Current.ThumbprintSha256);
+        Assert.Equal([second.ThumbprintSha256], changes.Seen);
+        Assert.Single(source.Current.Intermediates);
+        Assert.Equal(1, ((IReloadingSource)source).Version);
+        Assert.Equal(0, trustChanges.Count); // ca.crt was swapped too, but holds the same root
+        Assert.Single(Logs(401));
+    }
+
+    [Fact]
+    public async Task CertManager_SwapWithSameCertificate_TokenDoesNotFire()
+    {
+        var volume = KubernetesSecretVolume.Create(_dir);
+        var certificate = Issue("same");
+        var files = new Dictionary<string, string>
+        {
+            ["tls.crt"] = certificate.ExportCertificatePem(),
+            ["tls.key"] = certificate.ExportKeyPem(),
+            ["ca.crt"] = _root.ExportCertificatePem(),
+            ["revision"] = "1",
+        };
+        volume.Update(files);
+        var factory = Factory(TimeProvider.System);
+        var source = factory.GetCertificateSource(Name, CertManager(_dir));
+        var changes = Record(source.GetChangeToken, () => source.Current.ThumbprintSha256);
+
+        // Another key of the secret changed: kubelet swaps ..data, but tls.crt/tls.key hold the same bytes.
+        files["revision"] = "2";
+        Assert.True(volume.Update(files));
+
+        await Eventually(() => Logs(404).Count > 0, Deadline, "the reload after the swap");
+        Assert.Equal(0, changes.Count);
+        Assert.Equal(0, ((IReloadingSource)source).Version);
+        Assert.Equal(certificate.ThumbprintSha256, source.Current.ThumbprintSha256);
+    }
+
+    [Fact]
+    public async Task InPlaceRewrite_IdenticalBytes_TokenDoesNotFire()
+    {
+        var certificate = Issue("same");
+        var certPath = Path.Combine(_dir, "tls.crt");
+        var keyPath = Path.Combine(_dir, "tls.key");
+        certificate.WritePem(certPath, keyPath);
+        var factory = Factory(TimeProvider.System);
+        var source = factory.GetCertificateSource(Name, new CertificateSourceOptions { Path = certPath, KeyPath = keyPath });
+        var changes = Record(source.GetChangeToken, () => source.Current.ThumbprintSha256);
+
+        InPlaceFileWriter.Write(certPath, File.ReadAllBytes(certPath));
+        InPlaceFileWriter.Write(keyPath, File.ReadAllBytes(keyPath));
+
+        await Eventually(() => Logs(404).Count > 0, Deadline, "the reload after the rewrite");
+        Assert.Equal(0, changes.Count);
+        Assert.Equal(0, ((IReloadingSource)source).Version);
+    }
+
+    [Fact]
+    public async Task BurstOfSwaps_DebouncedIntoOneReload()
+    {
+        // Real watcher, fake debounce clock: no reload can run until the test advances time, which it
+        // does only after the burst; a source that reloaded per event would have replaced Current 5 times.
+        var time = NewFakeTime();
+        var reload = new MtlsReloadOptions { PollInterval = TimeSpan.Zero };
+        var volume = KubernetesSecretVolume.Create(_dir);
+        var burst = Enumerable.Range(0, 5).Select(i => Issue($"burst-{i}")).ToList();
+        volume.WriteCertManagerSecret(Issue("initial"));
+        var source = Factory(time).GetCertificateSource(Name, CertManager(_dir), reload);
+        var changes = Record(source.GetChangeToken, () => source.Current.ThumbprintSha256);
+
+        foreach (var certificate in burst)
+        {
+            volume.WriteCertManagerSecret(certificate);
+        }
+
+        await Eventually(
+            () =>
+            {
+                time.Advance(reload.DebounceDelay);
+                return source.Current.ThumbprintSha256 == burst[^1].ThumbprintSha256;
+            },
+            Deadline,
+            "the debounced reload");
+        Assert.Equal([burst[^1].ThumbprintSha256], changes.Seen);
+        Assert.Equal(1, ((IReloadingSource)source).Version);
+        Assert.Single(Logs(401));
+    }
+
+    [Fact]
+    public async Task SpiffeHelper_TornWrite_OldPairKeptUntilKeyArrives_Watched()
+    {
+        var writer = new SpiffeHelperWriter(_dir);
+        var first = Issue("first");
+        var second = Issue("second");
+        writer.Write(first);
+        var source = Factory(TimeProvider.System).GetCertificateSource(Name, SpiffeHelper(_dir));
+        var changes = Record(source.GetChangeToken, () => source.Current.ThumbprintSha256);
+        using var sampler = new CurrentSampler(() => source.Current.ThumbprintSha256);
+
+        writer.WriteCertificateOnly(second);
+        await Eventually(() => Logs(403).Count > 0, Deadline, "a reload attempt on the torn folder");
+        Assert.Equal(first.ThumbprintSha256, source.Current.ThumbprintSha256);
+        Assert.Equal(0, changes.Count);
+
+        writer.WriteKey(second);
+        await Eventually(() => source.Current.ThumbprintSha256 == second.ThumbprintSha256, Deadline, "the new pair");
+
+        writer.WriteBundle(_root);
+        var samples = await sampler.StopAsync();
+        Assert.Equal([second.ThumbprintSha256], changes.Seen);
+        // Every observation is the old pair, then the new pair: never anything else, never back.
+        Assert.Equal([first.ThumbprintSha256, second.ThumbprintSha256], samples);
+        Assert.Null(((IReloadingSource)source).LastError);
+    }
+
+    [Fact]
+    public async Task SpiffeHelper_TornWrite_Polled_RetriesThenFailureVisible_ThenNewPair()
+    {
+        var time = NewFakeTime();
+        var reload = new MtlsReloadOptions { Watch = false, PollInterval = TimeSpan.FromMinutes(1), RetryDelay = TimeSpan.FromMilliseconds(250), MaxRetries = 2 };
+        var writer = new SpiffeHelperWriter(_dir);
+        var first = Issue("first");
+        var second = Issue("second");
+        writer.Write(first);
+        var source = Factory(time).GetCertificateSource(Name, SpiffeHelper(_dir), reload);
+        var state = (IReloadingSource)source;
+        var changes = Record(source.GetChangeToken, () => source.Current.ThumbprintSha256);
+
+        writer.WriteCertificateOnly(second);
+        time.Advance(reload.PollInterval);      // read: torn, retry 1 scheduled
+        time.Advance(reload.RetryDelay);        // retry 1: torn, retry 2 scheduled
+        Assert.Equal(first.ThumbprintSha256, source.Current.ThumbprintSha256);
+        Assert.Null(state.LastError);           // still retrying: not a failure yet
+        Assert.Equal(HealthStatus.Healthy, (await HealthAsync()).Status);
+
+        time.Advance(reload.RetryDelay);        // retry 2: torn, retries exhausted
+        Assert.Equal(first.ThumbprintSha256, source.Current.ThumbprintSha256);
+        var error = Assert.IsType<CertificateLoadException>(state.LastError);
+        Assert.Equal(CertificateLoadErrorKind.KeyMismatch, error.Kind);
+        Assert.Equal(HealthStatus.Degraded, (await HealthAsync()).Status);
+        Assert.Equal(2, Logs(403).Count);
+        Assert.Single(Logs(402));
+
+        writer.WriteKey(second);
+        time.Advance(reload.PollInterval);
+        Assert.Equal(second.ThumbprintSha256, source.Current.ThumbprintSha256);
+        Assert.Null(state.LastError);
+        Assert.Equal(HealthStatus.Healthy, (await HealthAsync()).Status);
+        Assert.Equal([second.ThumbprintSha256], changes.Seen);
+    }
+
+    [Fact]
+    public async Task CorruptCertificate_OldMaterialKept_FailureInHealthCheck_ThenRecovers()
+    {
+        var volume = KubernetesSecretVolume.Create(_dir);
+        var first = Issue("first");
+        var second = Issue("second");
+        volume.WriteCertManagerSecret(first);
+        var source = Factory(TimeProvider.System).GetCertificateSource(Name, CertManager(_dir), new MtlsReloadOptions { MaxRetries = 1, RetryDelay = TimeSpan.FromMilliseconds(20) });
+        var state = (IReloadingSource)source;
+        var changes = Record(source.GetChangeToken, () => source.Current.ThumbprintSha256);
+
+        volume.Update(new Dictionary<string, string>
+        {
+            ["tls.crt"] = "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n",
+            ["tls.key"] = second.ExportKeyPem(),
+            ["ca.crt"] = _root.ExportCertificatePem(),
+        });
+
+        await Eventually(() => state.LastError is not null, Deadline, "the failed reload");
+        Assert.Equal(CertificateLoadErrorKind.NotACertificate, Assert.IsType<CertificateLoadException>(state.LastError).Kind);
+        Assert.Equal(first.ThumbprintSha256, source.Current.ThumbprintSha256);
+        Assert.Equal(0, changes.Count);
+        var health = await HealthAsync();
+        Assert.Equal(HealthStatus.Degraded, health.Status);
+        Assert.Contains("last reload failed", health.Description, StringComparison.Ordinal);
+        Assert.Equal(first.ThumbprintSha256, health.Data["thumbprintSha256"]);
+        Assert.DoesNotContain("PRIVATE KEY", health.Description, StringComparison.Ordinal);
+
+        volume.WriteCertManagerSecret(second);
+        await Eventually(() => source.Current.ThumbprintSha256 == second.ThumbprintSha256, Deadline, "recovery");
+        Assert.Null(state.LastError);
+        Assert.Equal(HealthStatus.Healthy, (await HealthAsync()).Status);
+    }
+
+    [Fact]
+    public async Task KeyFileDeleted_OldMaterialKept_ThenNewPairWhenWrittenAgain()
+    {
+        var first = Issue("first");
+        var second = Issue("second");
+        var certPath = Path.Combine(_dir, "tls.crt");
+        var keyPath = Path.Combine(_dir, "tls.key");
+        first.WritePem(certPath, keyPath);
+        var source = Factory(TimeProvider.System).GetCertificateSource(Name, new CertificateSourceOptions { Path = certPath, KeyPath = keyPath }, new MtlsReloadOptions { MaxRetries = 1, RetryDelay = TimeSpan.FromMilliseconds(20) });
+        var state = (IReloadingSource)source;
+
+        File.Delete(keyPath);
+
+        await Eventually(() => state.LastError is not null, Deadline, "the failed reload");
+        Assert.Equal(CertificateLoadErrorKind.FileNotFound, Assert.IsType<CertificateLoadException>(state.LastError).Kind);
+        Assert.Equal(first.ThumbprintSha256, source.Current.ThumbprintSha256);
+
+        FileWriter.WriteAtomically(keyPath, second.ExportKeyPem());
+        FileWriter.WriteAtomically(certPath, second.ExportCertificatePem());
+        await Eventually(() => source.Current.ThumbprintSha256 == second.ThumbprintSha256, Deadline, "the new pair");
+        Assert.Null(state.LastError);
+    }
+
+    [Fact]
+    public async Task WatchDisabled_PollingPicksUpTheSwap_OnFakeTime()
+    {
+        var time = NewFakeTime();
+        var reload = new MtlsReloadOptions { Watch = false, PollInterval = TimeSpan.FromSeconds(30) };
+        var volume = KubernetesSecretVolume.Create(_dir);
+        var first = Issue("first");
+        var second = Issue("second");
+        volume.WriteCertManagerSecret(first);
+        var factory = Factory(time);
+        var source = factory.GetCertificateSource(Name, CertManager(_dir), reload);
+        var changes = Record(source.GetChangeToken, () => source.Current.ThumbprintSha256);
+
+        volume.WriteCertManagerSecret(second);
+        time.Advance(reload.PollInterval - TimeSpan.FromSeconds(1));
+        Assert.Equal(first.ThumbprintSha256, source.Current.ThumbprintSha256);
+        Assert.Equal(0, changes.Count);
+
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(second.ThumbprintSha256, source.Current.ThumbprintSha256);
+        Assert.Equal([second.ThumbprintSha256], changes.Seen);
+
+        for (var i = 0; i < 3; i++)
+        {
+            time.Advance(reload.PollInterval); // nothing changed: no more firings
+        }
+
+        Assert.Equal(1, changes.Count);
+        Assert.Equal(3, Logs(404).Count);
+        await Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task TrustBundle_CaRotation_OverlapThenOldRemoved_Watched()
+    {
+        var volume = KubernetesSecretVolume.Create(_dir);
+        using var nextRoot = TestPki.CreateRoot("Rotation Root 2");
+        var oldLeaf = Issue("old", _root);
+        var newLeaf = Issue("new", nextRoot);
+        volume.WriteCertManagerSecret(oldLeaf);
+        var factory = Factory(TimeProvider.System);
+        var source = factory.GetCertificateSource(Name, CertManager(_dir));
+        var trust = factory.GetTrustBundleSource(Name, new TrustedCaOptions(), CertManager(_dir));
+        var changes = Record(trust.GetChangeToken, () => string.Join(",", trust.Current.Anchors.Select(a => a.Subject)));
+        Assert.Equal(["CN=Rotation Root"], trust.Current.Anchors.Select(a => a.Subject));
+
+        // Step 1: the new CA joins the bundle; the certificate is still issued by the old one.
+        volume.WriteCertManagerSecret(oldLeaf, _root.ExportCertificatePem() + nextRoot.ExportCertificatePem());
+        await Eventually(() => changes.Count == 1, Deadline, "the overlap bundle");
+        Assert.Equal(["CN=Rotation Root", "CN=Rotation Root 2"], trust.Current.Anchors.Select(a => a.Subject));
+        Assert.True(trust.Current.Contains(nextRoot.Certificate));
+
+        // Step 2: the certificate moves to the new CA and the old CA leaves the bundle.
+        volume.WriteCertManagerSecret(newLeaf, nextRoot.ExportCertificatePem());
+        await Eventually(() => changes.Count == 2, Deadline, "the bundle without the old CA");
+        Assert.Equal(["CN=Rotation Root 2"], trust.Current.Anchors.Select(a => a.Subject));
+        Assert.False(trust.Current.Contains(_root.Certificate));
+        await Eventually(() => source.Current.ThumbprintSha256 == newLeaf.ThumbprintSha256, Deadline, "the new certificate");
+        Assert.Equal(["CN=Rotation Root,CN=Rotation Root 2", "CN=Rotation Root 2"], changes.Seen);
+        Assert.Equal(2, Logs(405).Count);
+    }
+
+    [Fact]
+    public async Task TrustBundle_InPlaceHalfWritten_TruncatedBundleNotServed()
+    {
+        // [new, old] rewritten in place: halfway, the file holds the new CA complete and the old CA cut off.
+        // Serving that would drop the old CA while peers still use it.
+        var time = NewFakeTime();
+        var reload = new MtlsReloadOptions { Watch = false, PollInterval = TimeSpan.FromMinutes(1), MaxRetries = 0 };
+        using var nextRoot = TestPki.CreateRoot("Rotation Root 2");
+        var bundlePath = Path.Combine(_dir, "ca.crt");
+        InPlaceFileWriter.Write(bundlePath, _root.ExportCertificatePem());
+        var trust = Factory(time).GetTrustBundleSource(Name, new TrustedCaOptions { Path = bundlePath }, reload: reload);
+        var overlap = nextRoot.ExportCertificatePem() + _root.ExportCertificatePem();
+
+        using (var write = InPlaceFileWriter.BeginWrite(bundlePath, System.Text.Encoding.ASCII.GetBytes(overlap), nextRoot.ExportCertificatePem().Length + 40))
+        {
+            time.Advance(reload.PollInterval);
+            Assert.Equal(["CN=Rotation Root"], trust.Current.Anchors.Select(a => a.Subject));
+            Assert.NotNull(((IReloadingSource)trust).LastError);
+            write.Complete();
+        }
+
+        time.Advance(reload.PollInterval);
+        Assert.Equal(["CN=Rotation Root 2", "CN=Rotation Root"], trust.Current.Anchors.Select(a => a.Subject));
+        Assert.Null(((IReloadingSource)trust).LastError);
+        await Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task CertificateInPlaceHalfWritten_LeafWithoutItsChainNotServed()
+    {
+        // Key first (atomically), then tls.crt rewritten in place: halfway, the new leaf is complete (and
+        // matches the key) but its intermediate is cut off. Serving it would send an incomplete chain.
+        var time = NewFakeTime();
+        var reload = new MtlsReloadOptions { Watch = false, PollInterval = TimeSpan.FromMinutes(1), MaxRetries = 0 };
+        var first = Issue("first");
+        var second = Issue("second");
+        var certPath = Path.Combine(_dir, "tls.crt");
+        var keyPath = Path.Combine(_dir, "tls.key");
+        first.WritePem(certPath, keyPath);
+        var source = Factory(time).GetCertificateSource(Name, new CertificateSourceOptions { Path = certPath, KeyPath = keyPath }, reload);
+        FileWriter.WriteAtomically(keyPath, second.ExportKeyPem());
+
+        var pem = second.ExportCertificatePem(includeChain: true);
+        using (var write = InPlaceFileWriter.BeginWrite(certPath, System.Text.Encoding.ASCII.GetBytes(pem), second.ExportCertificatePem(includeChain: false).Length + 40))
+        {
+            time.Advance(reload.PollInterval);
+            Assert.Equal(first.ThumbprintSha256, source.Current.ThumbprintSha256);
+            write.Complete();
+        }
+
+        time.Advance(reload.PollInterval);
+        Assert.Equal(second.ThumbprintSha256, source.Current.ThumbprintSha256);
+        Assert.Single(source.Current.Intermediates);
+        await Task.CompletedTask;
+    }
+
+    [Theory]
+    [InlineData(CertificateDirectoryLayout.CertManager)]
+    [InlineData(CertificateDirectoryLayout.SpiffeHelper)]
+    public async Task TwentyRotations_EachSeenOnce_TimeToCurrentReported(CertificateDirectoryLayout layout)
+    {
+        // Real watcher, default debounce. Only correctness is asserted; the latency is written to the output.
+        const int Rotations = 20;
+        var certificates = Enumerable.Range(0, Rotations + 1).Select(i => Issue($"rotation-{i}")).ToList();
+        Action<TestCertificate> write;
+        if (layout == CertificateDirectoryLayout.CertManager)
+        {
+            var volume = KubernetesSecretVolume.Create(_dir);
+            write = c => volume.WriteCertManagerSecret(c);
+        }
+        else
+        {
+            var writer = new SpiffeHelperWriter(_dir);
+            write = writer.Write;
+        }
+
+        write(certificates[0]);
+        var source = Factory(TimeProvider.System).GetCertificateSource(Name, new CertificateSourceOptions { Directory = _dir, Layout = layout });
+        var changed = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        var changes = Record(source.GetChangeToken, () =>
+        {
+            var thumbprint = source.Current.ThumbprintSha256;
+            changed.TryAdd(thumbprint, Stopwatch.GetTimestamp());
+            return thumbprint;
+        });
+
+        var latencies = new List<TimeSpan>();
+        for (var i = 1; i <= Rotations; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            write(certificates[i]);
+            var expected = certificates[i].ThumbprintSha256;
+            await Eventually(() => changed.ContainsKey(expected), Deadline, $"rotation {i}");
+            latencies.Add(Stopwatch.GetElapsedTime(started, changed[expected]));
+        }
+
+        Assert.Equal(certificates.Skip(1).Select(c => c.ThumbprintSha256), changes.Seen);
+        Assert.Equal(Rotations, ((IReloadingSource)source).Version);
+        var sorted = latencies.Order().ToList();
+        _output.WriteLine($"{layout}: write -> Current changed over {Rotations} rotations (debounce {new MtlsReloadOptions().DebounceDelay.TotalMilliseconds} ms): " +
+            $"median {sorted[Rotations / 2].TotalMilliseconds:F0} ms, p90 {sorted[(int)(Rotations * 0.9) - 1].TotalMilliseconds:F0} ms, min {sorted[0].TotalMilliseconds:F0} ms, max {sorted[^1].TotalMilliseconds:F0} ms; " +
+            $"torn-write retries {Logs(403).Count}");
+    }
+
+    /// <summary>Re-registers on every firing, as <c>ChangeToken.OnChange</c> consumers do.</summary>
+    private sealed class ChangeRecorder : IDisposable
+    {
+        private readonly ConcurrentQueue<string> _seen = new();
+        private readonly IDisposable _registration;
+
+        public ChangeRecorder(Func<IChangeToken> token, Func<string> current) =>
+            _registration = ChangeToken.OnChange(token, () => _seen.Enqueue(current()));
+
+        public int Count => _seen.Count;
+
+        public string[] Seen => [.. _seen];
+
+        public void Dispose() => _registration.Dispose();
+    }
+
+    /// <summary>Reads a value every millisecond on another thread, as handshakes would, keeping each distinct run once.</summary>
+    private sealed class CurrentSampler : IDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task<List<string>> _task;
+
+        public CurrentSampler(Func<string> read) => _task = Task.Run(() =>
+        {
+            var samples = new List<string>();
+            while (!_stop.IsCancellationRequested)
+            {
+                var value = read();
+                if (samples.Count == 0 || samples[^1] != value)
+                {
+                    samples.Add(value);
+                }
+
+                Thread.Sleep(1);
+            }
+
+            return samples;
+        });
+
+        public async Task<List<string>> StopAsync()
+        {
+            await _stop.CancelAsync();
+            return await _task;
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _stop.Dispose();
+        }
+    }
+}
