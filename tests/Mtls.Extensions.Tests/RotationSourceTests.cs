@@ -443,6 +443,27 @@ public sealed class RotationSourceTests : IDisposable
     }
 
     [Theory]
+    [InlineData(40)]   // inside the second block's header line
+    [InlineData(200)]  // inside the second block's base64
+    [InlineData(-20)]  // inside the second block's END line
+    public void FirstLoad_PemCutOffInSecondBlock_FailsNamingTheFile(int cut)
+    {
+        var certificate = Issue("cut");
+        var certPath = Path.Combine(_dir, "tls.crt");
+        var keyPath = Path.Combine(_dir, "tls.key");
+        certificate.WritePem(certPath, keyPath);
+        var pem = File.ReadAllText(certPath);
+        var leafLength = certificate.ExportCertificatePem(includeChain: false).Length;
+        File.WriteAllText(certPath, pem[..(cut > 0 ? leafLength + cut : pem.Length + cut)]);
+
+        var error = Assert.Throws<CertificateLoadException>(() => Factory(TimeProvider.System).GetCertificateSource(Name, new CertificateSourceOptions { Path = certPath, KeyPath = keyPath }));
+
+        Assert.Contains("tls.crt", error.Message, StringComparison.Ordinal);
+        Assert.Contains("incomplete PEM block", error.Message, StringComparison.Ordinal);
+        Assert.Equal(CertificateLoadErrorKind.NotACertificate, error.Kind);
+    }
+
+    [Theory]
     [InlineData(CertificateDirectoryLayout.CertManager)]
     [InlineData(CertificateDirectoryLayout.SpiffeHelper)]
     public async Task TwentyRotations_EachSeenOnce_TimeToCurrentReported(CertificateDirectoryLayout layout)
