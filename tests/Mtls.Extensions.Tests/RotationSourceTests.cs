@@ -442,6 +442,138 @@ public sealed class RotationSourceTests : IDisposable
         await Task.CompletedTask;
     }
 
+    [Fact]
+    public async Task FileSymlinksRepointedToNewFolders_OldFoldersNoLongerWatched()
+    {
+        // tls.crt -> v3/tls.crt, then -> v4/tls.crt, ...: each target folder is watched while it is current.
+        // Watchers of old folders must go: each one holds an inotify instance (128 per user by default).
+        void Publish(int version, TestCertificate certificate)
+        {
+            var folder = Path.Combine(_dir, $"v{version}");
+            certificate.WritePem(Path.Combine(folder, "tls.crt"), Path.Combine(folder, "tls.key"));
+            foreach (var name in (string[])["tls.key", "tls.crt"])
+            {
+                var temporary = Path.Combine(_dir, $".{name}.tmp");
+                File.CreateSymbolicLink(temporary, Path.Combine(folder, name));
+                File.Move(temporary, Path.Combine(_dir, name), overwrite: true);
+            }
+
+            if (version > 0)
+            {
+                Directory.Delete(Path.Combine(_dir, $"v{version - 1}"), recursive: true);
+            }
+        }
+
+        Publish(0, Issue("v0"));
+        var source = Factory(TimeProvider.System).GetCertificateSource(Name, new CertificateSourceOptions { Path = Path.Combine(_dir, "tls.crt"), KeyPath = Path.Combine(_dir, "tls.key") });
+        var watchers = (ReloadingSource<CertificateMaterial>)source;
+        Assert.Equal(2, watchers.WatcherCount);
+
+        for (var version = 1; version <= 5; version++)
+        {
+            var next = Issue($"v{version}");
+            Publish(version, next);
+            await Eventually(() => source.Current.ThumbprintSha256 == next.ThumbprintSha256, Deadline, $"version {version}");
+        }
+
+        Assert.Equal(2, watchers.WatcherCount); // the link folder and v5
+        Assert.Equal(5, ((IReloadingSource)source).Version);
+    }
+
+    [Fact]
+    public async Task UnrelatedFileWrittenConstantly_RotationStillPickedUp_WithoutPolling()
+    {
+        // A busy file in the watched folder keeps resetting the debounce; the rotation must not wait forever.
+        var first = Issue("first");
+        var second = Issue("second");
+        var certPath = Path.Combine(_dir, "tls.crt");
+        var keyPath = Path.Combine(_dir, "tls.key");
+        first.WritePem(certPath, keyPath);
+        var source = Factory(TimeProvider.System).GetCertificateSource(Name, new CertificateSourceOptions { Path = certPath, KeyPath = keyPath }, new MtlsReloadOptions { PollInterval = TimeSpan.Zero });
+        using var stop = new CancellationTokenSource();
+        var appends = 0;
+        var noise = new Thread(() =>
+        {
+            var log = Path.Combine(_dir, "app.log");
+            while (!stop.IsCancellationRequested)
+            {
+                File.AppendAllText(log, "busy\n");
+                Interlocked.Increment(ref appends);
+                Thread.Sleep(10);
+            }
+        });
+        noise.Start();
+
+        try
+        {
+            await Eventually(() => Volatile.Read(ref appends) >= 10, Deadline, "the noise to start");
+            second.WritePem(certPath, keyPath);
+            await Eventually(() => source.Current.ThumbprintSha256 == second.ThumbprintSha256, Deadline, "the rotation under constant unrelated writes");
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            noise.Join();
+        }
+    }
+
+    [Fact]
+    public void ChangeSignalsEvery50ms_ReadHappensWithinTenDebounceDelays_OnFakeTime()
+    {
+        // The debounce policy on its own, deterministically: signals keep arriving faster than the debounce
+        // delay; the read must still happen, at the latest ten delays after the first signal.
+        var time = NewFakeTime();
+        var reload = new MtlsReloadOptions { Watch = false, PollInterval = TimeSpan.Zero };
+        var first = Issue("first");
+        var second = Issue("second");
+        var certPath = Path.Combine(_dir, "tls.crt");
+        var keyPath = Path.Combine(_dir, "tls.key");
+        first.WritePem(certPath, keyPath);
+        var source = (ReloadingCertificateSource)Factory(time).GetCertificateSource(Name, new CertificateSourceOptions { Path = certPath, KeyPath = keyPath }, reload);
+        second.WritePem(certPath, keyPath);
+
+        var elapsed = TimeSpan.Zero;
+        source.OnChangeSignal();
+        while (source.Current.ThumbprintSha256 != second.ThumbprintSha256 && elapsed < reload.DebounceDelay * 20)
+        {
+            time.Advance(reload.DebounceDelay / 2);
+            elapsed += reload.DebounceDelay / 2;
+            source.OnChangeSignal();
+        }
+
+        Assert.Equal(second.ThumbprintSha256, source.Current.ThumbprintSha256);
+        Assert.Equal(reload.DebounceDelay * 10, elapsed);
+
+        // A lone signal is still read after one debounce delay, not earlier.
+        var third = Issue("third");
+        third.WritePem(certPath, keyPath);
+        source.OnChangeSignal();
+        time.Advance(reload.DebounceDelay - TimeSpan.FromMilliseconds(1));
+        Assert.Equal(second.ThumbprintSha256, source.Current.ThumbprintSha256);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(third.ThumbprintSha256, source.Current.ThumbprintSha256);
+    }
+
+    [Fact]
+    public async Task ChangeCallbackThrows_ReloadStillSucceeds_OthersNotified()
+    {
+        var volume = KubernetesSecretVolume.Create(_dir);
+        var first = Issue("first");
+        var second = Issue("second");
+        volume.WriteCertManagerSecret(first);
+        var source = Factory(TimeProvider.System).GetCertificateSource(Name, CertManager(_dir));
+        using var faulty = source.GetChangeToken().RegisterChangeCallback(_ => throw new InvalidOperationException("subscriber bug"), null);
+        var changes = Record(source.GetChangeToken, () => source.Current.ThumbprintSha256);
+
+        volume.WriteCertManagerSecret(second);
+
+        await Eventually(() => changes.Count == 1, Deadline, "the change");
+        await Eventually(() => Logs(407).Count == 1, Deadline, "the callback failure log");
+        Assert.Empty(Logs(402));
+        Assert.Null(((IReloadingSource)source).LastError);
+        Assert.Equal(second.ThumbprintSha256, source.Current.ThumbprintSha256);
+    }
+
     [Theory]
     [InlineData(40)]   // inside the second block's header line
     [InlineData(200)]  // inside the second block's base64
