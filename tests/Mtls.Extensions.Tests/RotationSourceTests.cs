@@ -75,6 +75,8 @@ public sealed class RotationSourceTests : IDisposable
         return certificate;
     }
 
+    private static string[] WatchedFolders(object source) => ((ReloadingSource<CertificateMaterial>)source).WatchedFolders;
+
     private MtlsSourceFactory Factory(TimeProvider time)
     {
         var services = new ServiceCollection();
@@ -125,6 +127,10 @@ public sealed class RotationSourceTests : IDisposable
         Assert.Equal(1, ((IReloadingSource)source).Version);
         Assert.Equal(0, trustChanges.Count); // ca.crt was swapped too, but holds the same root
         Assert.Single(Logs(401));
+        // The mount folder and the current timestamped folder; the deleted one is no longer watched.
+        await Eventually(() => WatchedFolders(source).Contains(volume.DataDirectory), Deadline, "the watcher moving to the new timestamped folder");
+        Assert.Contains(_dir, WatchedFolders(source));
+        Assert.Equal(2, WatchedFolders(source).Length);
     }
 
     [Fact]
@@ -466,8 +472,7 @@ public sealed class RotationSourceTests : IDisposable
 
         Publish(0, Issue("v0"));
         var source = Factory(TimeProvider.System).GetCertificateSource(Name, new CertificateSourceOptions { Path = Path.Combine(_dir, "tls.crt"), KeyPath = Path.Combine(_dir, "tls.key") });
-        var watchers = (ReloadingSource<CertificateMaterial>)source;
-        Assert.Equal(2, watchers.WatcherCount);
+        Assert.Equal(2, WatchedFolders(source).Length);
 
         for (var version = 1; version <= 5; version++)
         {
@@ -476,8 +481,48 @@ public sealed class RotationSourceTests : IDisposable
             await Eventually(() => source.Current.ThumbprintSha256 == next.ThumbprintSha256, Deadline, $"version {version}");
         }
 
-        Assert.Equal(2, watchers.WatcherCount); // the link folder and v5
+        await Eventually(() => WatchedFolders(source).Contains(Path.Combine(_dir, "v5")), Deadline, "the watcher moving to v5");
+        Assert.Equal(2, WatchedFolders(source).Length); // the link folder and v5: v0..v4 no longer watched
         Assert.Equal(5, ((IReloadingSource)source).Version);
+    }
+
+    [Fact]
+    public async Task FolderSymlinkRepointed_PathThroughIt_Seen_WithoutPolling()
+    {
+        // Path = /certs/current/tls.crt with current -> v1, then current -> v2 (old versions kept): the switch
+        // happens in /certs, one level above the file's folder.
+        void Publish(int version, TestCertificate certificate)
+        {
+            var folder = Path.Combine(_dir, $"v{version}");
+            certificate.WritePem(Path.Combine(folder, "tls.crt"), Path.Combine(folder, "tls.key"));
+            var current = Path.Combine(_dir, "current");
+            if (Directory.Exists(current))
+            {
+                Directory.Delete(current);
+            }
+
+            Directory.CreateSymbolicLink(current, folder);
+        }
+
+        var first = Issue("v1");
+        var second = Issue("v2");
+        Publish(1, first);
+        var source = Factory(TimeProvider.System).GetCertificateSource(Name, new CertificateSourceOptions
+        {
+            Path = Path.Combine(_dir, "current", "tls.crt"),
+            KeyPath = Path.Combine(_dir, "current", "tls.key"),
+        }, new MtlsReloadOptions { PollInterval = TimeSpan.Zero });
+
+        Publish(2, second);
+        await Eventually(() => source.Current.ThumbprintSha256 == second.ThumbprintSha256, Deadline, "the folder symlink switch");
+
+        // The watcher followed the link: a rewrite inside v2 (not v1) is seen too.
+        var third = Issue("v2-rewritten");
+        await Eventually(() => WatchedFolders(source).Contains(Path.Combine(_dir, "v2")), Deadline, "the watcher moving to v2");
+        Assert.DoesNotContain(Path.Combine(_dir, "v1"), WatchedFolders(source));
+        Assert.Contains(_dir, WatchedFolders(source));
+        third.WritePem(Path.Combine(_dir, "v2", "tls.crt"), Path.Combine(_dir, "v2", "tls.key"));
+        await Eventually(() => source.Current.ThumbprintSha256 == third.ThumbprintSha256, Deadline, "the rewrite inside the new folder");
     }
 
     [Fact]

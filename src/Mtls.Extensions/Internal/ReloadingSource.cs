@@ -88,14 +88,14 @@ internal abstract class ReloadingSource<T> : IReloadingSource, IDisposable
     /// <summary>Gets how many times the value has been replaced.</summary>
     public long Version => Interlocked.Read(ref _version);
 
-    /// <summary>Gets how many folders are watched (for tests).</summary>
-    internal int WatcherCount
+    /// <summary>Gets the watched folders (for tests).</summary>
+    internal string[] WatchedFolders
     {
         get
         {
             lock (_watchLock)
             {
-                return _watchers.Count;
+                return [.. _watchers.Keys];
             }
         }
     }
@@ -257,14 +257,16 @@ internal abstract class ReloadingSource<T> : IReloadingSource, IDisposable
 
     private void UpdateWatchers()
     {
+        // Which folders: the file's folder; where a file symlink leads (tls.crt -> ..data/tls.crt); where a
+        // folder symlink leads (..data -> ..2026_11_22_..., current -> v2), so that the watcher moves with it;
+        // and the folder holding each folder symlink on the way, because that is where a switch happens.
         var folders = new HashSet<string>(StringComparer.Ordinal);
         var resolved = true;
         foreach (var file in _watchedFiles())
         {
-            AddFolder(folders, Path.GetDirectoryName(file));
             try
             {
-                // Follow symlinks (Kubernetes: tls.crt -> ..data/tls.crt, ..data -> ..2024_01_01...): watch where the bytes live too.
+                AddFolder(folders, Path.GetDirectoryName(file));
                 var target = new FileInfo(file).ResolveLinkTarget(returnFinalTarget: true);
                 if (target is not null)
                 {
@@ -328,9 +330,18 @@ internal abstract class ReloadingSource<T> : IReloadingSource, IDisposable
 
         static void AddFolder(HashSet<string> folders, string? folder)
         {
-            if (!string.IsNullOrEmpty(folder))
+            if (string.IsNullOrEmpty(folder))
             {
-                folders.Add(folder);
+                return;
+            }
+
+            folders.Add(new DirectoryInfo(folder).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? folder);
+            for (var ancestor = folder; !string.IsNullOrEmpty(ancestor); ancestor = Path.GetDirectoryName(ancestor))
+            {
+                if (new DirectoryInfo(ancestor).LinkTarget is not null && Path.GetDirectoryName(ancestor) is { Length: > 0 } parent)
+                {
+                    folders.Add(parent);
+                }
             }
         }
     }
