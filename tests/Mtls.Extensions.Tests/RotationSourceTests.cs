@@ -685,7 +685,7 @@ public sealed class RotationSourceTests : IDisposable
         var sorted = latencies.Order().ToList();
         _output.WriteLine($"{layout}: write -> Current changed over {Rotations} rotations (debounce {new MtlsReloadOptions().DebounceDelay.TotalMilliseconds} ms): " +
             $"median {sorted[Rotations / 2].TotalMilliseconds:F0} ms, p90 {sorted[(int)(Rotations * 0.9) - 1].TotalMilliseconds:F0} ms, min {sorted[0].TotalMilliseconds:F0} ms, max {sorted[^1].TotalMilliseconds:F0} ms; " +
-            $"torn-write retries {Logs(403).Count}");
+            $"torn-write retries {Logs(403).Count}; all: {string.Join(" ", latencies.Select(l => l.TotalMilliseconds.ToString("F0", System.Globalization.CultureInfo.InvariantCulture)))}");
     }
 
     /// <summary>Re-registers on every firing, as <c>ChangeToken.OnChange</c> consumers do.</summary>
