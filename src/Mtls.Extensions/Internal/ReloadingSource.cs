@@ -273,9 +273,9 @@ internal abstract class ReloadingSource<T> : IReloadingSource, IDisposable
                     AddFolder(folders, Path.GetDirectoryName(target.FullName));
                 }
             }
-            catch (IOException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                // A dangling link mid-swap; the next reload resolves it again.
+                // A dangling link mid-swap, an unreadable link; the next reload resolves it again.
                 resolved = false;
             }
         }
