@@ -61,6 +61,54 @@ public static class CertificateMaterialLoader
         return string.IsNullOrWhiteSpace(options.Directory) ? null : LayoutFiles(options).Bundle;
     }
 
+    /// <summary>
+    /// Loads a trust bundle file (PEM or DER) with one read, refusing a PEM file that ends in an incomplete block:
+    /// a bundle caught halfway through an in-place rewrite would otherwise lose the CAs after the cut.
+    /// </summary>
+    internal static TrustBundle LoadTrustBundleFile(string path, string source)
+    {
+        var bytes = FileReader.ReadAllBytes(path, source);
+        if (PemReader.LooksLikePem(bytes))
+        {
+            var pem = Encoding.ASCII.GetString(bytes);
+            EnsureNoTruncatedPemBlock(pem, source, CertificateLoadErrorKind.NotACertificate);
+            return TrustBundle.FromPem(pem, source);
+        }
+
+        X509Certificate2 certificate;
+        try
+        {
+            certificate = X509CertificateLoader.LoadCertificate(bytes);
+        }
+        catch (CryptographicException ex)
+        {
+            throw new CertificateLoadException(source, "the file is neither PEM nor a DER certificate.", CertificateLoadErrorKind.NotACertificate, ex);
+        }
+
+        return TrustBundle.Create([certificate], source);
+    }
+
+    /// <summary>
+    /// Throws when PEM text has a block that was started but not finished after its last complete block: the
+    /// file was read in the middle of a non-atomic write (or cut off). Parsing would otherwise silently drop the
+    /// cut-off block and serve, for example, a leaf without its intermediate. A cut exactly between two blocks
+    /// cannot be told from a shorter file.
+    /// </summary>
+    internal static void EnsureNoTruncatedPemBlock(string pem, string source, CertificateLoadErrorKind kind)
+    {
+        var text = pem.AsSpan();
+        var end = 0;
+        while (PemEncoding.TryFind(text[end..], out var fields))
+        {
+            end += fields.Location.End.Value;
+        }
+
+        if (text[end..].Contains("-----", StringComparison.Ordinal))
+        {
+            throw new CertificateLoadException(source, "the file ends in an incomplete PEM block: it is being written, or was cut off.", kind);
+        }
+    }
+
     internal static (string Certificate, string Key, string Bundle) LayoutFiles(CertificateSourceOptions options)
     {
         var dir = options.Directory!;
@@ -144,11 +192,14 @@ public static class CertificateMaterialLoader
             }
 
             keyPem = Encoding.ASCII.GetString(keyBytes);
+            EnsureNoTruncatedPemBlock(keyPem, keySource!, CertificateLoadErrorKind.InvalidKey);
         }
 
         if (PemReader.LooksLikePem(bytes))
         {
-            return LoadFromPem(Encoding.ASCII.GetString(bytes), keyPem, password, source, keySource ?? source);
+            var pem = Encoding.ASCII.GetString(bytes);
+            EnsureNoTruncatedPemBlock(pem, source, CertificateLoadErrorKind.NotACertificate);
+            return LoadFromPem(pem, keyPem, password, source, keySource ?? source);
         }
 
         return X509Certificate2.GetCertContentType(bytes) switch

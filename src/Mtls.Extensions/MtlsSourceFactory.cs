@@ -60,9 +60,12 @@ public sealed class MtlsSourceFactory : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         configurationPath ??= "TrustedCa";
         var layoutBundle = !options.IsConfigured && certificate is not null ? CertificateMaterialLoader.GetLayoutTrustBundlePath(certificate) : null;
+        // Files are read through the loader, which refuses a PEM bundle caught halfway through an in-place rewrite.
         Func<TrustBundle> load = layoutBundle is not null
-            ? () => TrustBundle.LoadFile(layoutBundle, $"{configurationPath} (from the certificate folder: '{layoutBundle}')")
-            : () => TrustBundle.Load(options, configurationPath);
+            ? () => CertificateMaterialLoader.LoadTrustBundleFile(layoutBundle, $"{configurationPath} (from the certificate folder: '{layoutBundle}')")
+            : () => string.IsNullOrWhiteSpace(options.Path)
+                ? TrustBundle.Load(options, configurationPath)
+                : CertificateMaterialLoader.LoadTrustBundleFile(options.Path, $"{configurationPath}:Path ('{options.Path}')");
         Func<IEnumerable<string>> files = layoutBundle is not null
             ? () => [Path.GetFullPath(layoutBundle)]
             : () => string.IsNullOrWhiteSpace(options.Path) ? [] : [Path.GetFullPath(options.Path)];

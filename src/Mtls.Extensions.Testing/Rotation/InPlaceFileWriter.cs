@@ -3,39 +3,152 @@ using System.Text;
 namespace Mtls.Extensions.Testing;
 
 /// <summary>
-/// Plain in-place overwrites (same inode, truncate then write), as <c>cp</c>, most editors' "save" and many scripts do;
-/// and half-written files, as a reader sees them while a slow writer is still going.
+/// Overwrites files the careless way: truncate the existing file and write the new bytes into the same
+/// file (the same inode on Unix), as <c>os.WriteFile</c>, <c>echo &gt; file</c>, <c>cp</c> and most editors'
+/// "save in place" do. A reader can see the file empty or half written. Use it to check that a consumer
+/// retries such reads instead of serving them; <see cref="FileWriter.WriteAtomically(string, byte[])"/> is
+/// the careful counterpart.
 /// </summary>
+/// <example>
+/// <code>
+/// // Leave tls.crt half written, check that the old certificate is still served, then finish the write.
+/// using (var write = InPlaceFileWriter.BeginWrite(certPath, next.ExportCertificatePem()))
+/// {
+///     source.ReloadAll();
+///     Assert.Equal(old.ThumbprintSha256, source.Current.ThumbprintSha256);
+///     write.Complete();
+/// }
+/// </code>
+/// </example>
 public static class InPlaceFileWriter
 {
-    /// <summary>Truncates the file and writes <paramref name="text"/> into the same inode.</summary>
-    /// <param name="path">The file (created when missing).</param>
-    /// <param name="text">The content (ASCII, as PEM is).</param>
-    public static void Write(string path, string text) => Write(path, Encoding.ASCII.GetBytes(text));
-
-    /// <summary>Truncates the file and writes <paramref name="bytes"/> into the same inode.</summary>
+    /// <summary>Truncates the file (creating it when missing) and writes <paramref name="content"/> into it.</summary>
     /// <param name="path">The file.</param>
-    /// <param name="bytes">The content.</param>
-    public static void Write(string path, byte[] bytes)
+    /// <param name="content">The new content, written as ASCII.</param>
+    /// <param name="createMode">The Unix permissions when the file is created (ignored on Windows and for an existing file); defaults to <c>0644</c>.</param>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is <see langword="null"/> or empty.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="content"/> is <see langword="null"/>.</exception>
+    public static void Write(string path, string content, UnixFileMode? createMode = null)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        ArgumentNullException.ThrowIfNull(bytes);
-        using var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
-        stream.SetLength(0);
-        stream.Write(bytes);
-        stream.Flush(flushToDisk: false);
+        ArgumentNullException.ThrowIfNull(content);
+        Write(path, Encoding.ASCII.GetBytes(content), createMode);
     }
 
-    /// <summary>Truncates the file and writes only the first <paramref name="fraction"/> of <paramref name="text"/>: a write caught half-way.</summary>
+    /// <summary>Truncates the file (creating it when missing) and writes <paramref name="content"/> into it.</summary>
     /// <param name="path">The file.</param>
-    /// <param name="text">The full content.</param>
-    /// <param name="fraction">How much to write, between 0 and 1.</param>
-    public static void WritePartially(string path, string text, double fraction = 0.5)
+    /// <param name="content">The new content.</param>
+    /// <param name="createMode">The Unix permissions when the file is created (ignored on Windows and for an existing file); defaults to <c>0644</c>.</param>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is <see langword="null"/> or empty.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="content"/> is <see langword="null"/>.</exception>
+    public static void Write(string path, byte[] content, UnixFileMode? createMode = null)
     {
-        ArgumentNullException.ThrowIfNull(text);
-        ArgumentOutOfRangeException.ThrowIfLessThan(fraction, 0);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(fraction, 1);
-        var bytes = Encoding.ASCII.GetBytes(text);
-        Write(path, bytes.AsSpan(0, (int)(bytes.Length * fraction)).ToArray());
+        using var write = BeginWrite(path, content, content?.Length ?? 0, createMode);
+        write.Complete();
+    }
+
+    /// <summary>
+    /// Truncates the file and writes <paramref name="content"/> in two halves, calling
+    /// <paramref name="betweenHalves"/> while the file holds only the first half.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="content">The new content.</param>
+    /// <param name="betweenHalves">Called while the file is half written (for example to trigger a reload and assert).</param>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is <see langword="null"/> or empty.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="content"/> or <paramref name="betweenHalves"/> is <see langword="null"/>.</exception>
+    public static void WriteInTwoHalves(string path, byte[] content, Action betweenHalves)
+    {
+        ArgumentNullException.ThrowIfNull(betweenHalves);
+        using var write = BeginWrite(path, content);
+        betweenHalves();
+        write.Complete();
+    }
+
+    /// <summary>
+    /// Truncates the file and writes <paramref name="content"/> in two halves, awaiting
+    /// <paramref name="betweenHalves"/> while the file holds only the first half.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="content">The new content.</param>
+    /// <param name="betweenHalves">Awaited while the file is half written.</param>
+    /// <returns>A task that completes when the whole content is written.</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is <see langword="null"/> or empty.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="content"/> or <paramref name="betweenHalves"/> is <see langword="null"/>.</exception>
+    public static async Task WriteInTwoHalvesAsync(string path, byte[] content, Func<Task> betweenHalves)
+    {
+        ArgumentNullException.ThrowIfNull(betweenHalves);
+        using var write = BeginWrite(path, content);
+        await betweenHalves().ConfigureAwait(false);
+        write.Complete();
+    }
+
+    /// <summary>
+    /// Truncates the file and writes the first half of <paramref name="content"/>, leaving the file torn until
+    /// <see cref="PartialFileWrite.Complete"/> writes the rest into the same open file.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="content">The new content, written as ASCII.</param>
+    /// <returns>The write in progress; dispose it (after <see cref="PartialFileWrite.Complete"/>, or without, to simulate a writer that died).</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is <see langword="null"/> or empty.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="content"/> is <see langword="null"/>.</exception>
+    public static PartialFileWrite BeginWrite(string path, string content)
+    {
+        ArgumentNullException.ThrowIfNull(content);
+        return BeginWrite(path, Encoding.ASCII.GetBytes(content));
+    }
+
+    /// <summary>
+    /// Truncates the file and writes the first half of <paramref name="content"/>, leaving the file torn until
+    /// <see cref="PartialFileWrite.Complete"/> writes the rest into the same open file.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="content">The new content.</param>
+    /// <returns>The write in progress.</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is <see langword="null"/> or empty.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="content"/> is <see langword="null"/>.</exception>
+    public static PartialFileWrite BeginWrite(string path, byte[] content) => BeginWrite(path, content, (content?.Length ?? 0) / 2);
+
+    /// <summary>
+    /// Truncates the file and writes the first <paramref name="firstPartLength"/> bytes of
+    /// <paramref name="content"/>, leaving the file torn until <see cref="PartialFileWrite.Complete"/>.
+    /// </summary>
+    /// <param name="path">The file.</param>
+    /// <param name="content">The new content.</param>
+    /// <param name="firstPartLength">How many bytes to write now (zero leaves the file empty).</param>
+    /// <param name="createMode">The Unix permissions when the file is created (ignored on Windows and for an existing file); defaults to <c>0644</c>.</param>
+    /// <returns>The write in progress.</returns>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is <see langword="null"/> or empty.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="content"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="firstPartLength"/> is negative or longer than the content.</exception>
+    public static PartialFileWrite BeginWrite(string path, byte[] content, int firstPartLength, UnixFileMode? createMode = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(content);
+        ArgumentOutOfRangeException.ThrowIfNegative(firstPartLength);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(firstPartLength, content.Length);
+        var options = new FileStreamOptions
+        {
+            // FileMode.Create truncates an existing file in place (O_TRUNC; CREATE_ALWAYS on Windows): same inode.
+            Mode = FileMode.Create,
+            Access = FileAccess.Write,
+            Share = FileShare.ReadWrite | FileShare.Delete,
+            BufferSize = 0,
+        };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = createMode ?? (UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        }
+
+        var stream = new FileStream(path, options);
+        try
+        {
+            stream.Write(content, 0, firstPartLength);
+            stream.Flush();
+            return new PartialFileWrite(path, stream, content, firstPartLength);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
     }
 }

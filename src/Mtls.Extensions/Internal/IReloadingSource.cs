@@ -17,9 +17,6 @@ internal interface IReloadingSource
 
     long Version { get; }
 
-    /// <summary>Gets the folders watched right now.</summary>
-    IReadOnlyCollection<string> WatchedFolders { get; }
-
     bool ReloadNow();
 }
 

@@ -10,9 +10,26 @@ namespace Mtls.Extensions.Internal;
 /// (a torn write: cert and key that do not match yet, a half-written file) is retried, and a reload that
 /// keeps failing leaves the last good value in place. The change token fires only when content changed.
 /// </summary>
+/// <remarks>
+/// Watching is best effort: a folder that cannot be watched (inotify limits, permissions, a folder deleted
+/// mid-swap) is logged and left to polling; it never stops a load or a change notification. Watchers of
+/// folders no longer involved (a symlink repointed elsewhere) are disposed. Events keep postponing the read
+/// by <see cref="MtlsReloadOptions.DebounceDelay"/>, but never past ten times that after the first one, so
+/// a busy unrelated file in the folder cannot starve a rotation.
+/// </remarks>
 internal abstract class ReloadingSource<T> : IReloadingSource, IDisposable
     where T : class
 {
+    private const long NoPendingEvent = long.MinValue;
+    private const int MaxDebounceFactor = 10;
+
+    // Event ids continue Log.cs's 4xx rotation range; move them there when that file is next edited.
+    private static readonly Action<ILogger, string, string, string, TimeSpan, Exception?> WatchFailed = LoggerMessage.Define<string, string, string, TimeSpan>(
+        LogLevel.Warning, new EventId(406, "WatchFailed"), "Cannot watch {Folder} for changes of {Kind} {Name}; relying on polling every {PollInterval} (zero: never).");
+
+    private static readonly Action<ILogger, string, string, Exception?> ChangeCallbackFailed = LoggerMessage.Define<string, string>(
+        LogLevel.Error, new EventId(407, "ChangeCallbackFailed"), "A change callback of {Kind} {Name} threw; the new material is in place and other callbacks ran.");
+
     private readonly MtlsReloadOptions _reload;
     private readonly TimeProvider _time;
     private readonly Lock _reloadLock = new();
@@ -26,6 +43,7 @@ internal abstract class ReloadingSource<T> : IReloadingSource, IDisposable
     private CancellationTokenSource _changes = new();
     private int _attempt;
     private long _version;
+    private long _pendingSince = NoPendingEvent;
     private bool _disposed;
 
     protected ReloadingSource(string name, string kind, Func<T> load, Func<IEnumerable<string>> watchedFiles, MtlsReloadOptions reload, TimeProvider time, ILogger logger, MtlsMetrics? metrics)
@@ -70,14 +88,14 @@ internal abstract class ReloadingSource<T> : IReloadingSource, IDisposable
     /// <summary>Gets how many times the value has been replaced.</summary>
     public long Version => Interlocked.Read(ref _version);
 
-    /// <summary>Gets the folders watched right now (for tests: bounded across rotations).</summary>
-    public IReadOnlyCollection<string> WatchedFolders
+    /// <summary>Gets the watched folders (for tests).</summary>
+    internal string[] WatchedFolders
     {
         get
         {
             lock (_watchLock)
             {
-                return _watchers.Keys.ToList();
+                return [.. _watchers.Keys];
             }
         }
     }
@@ -138,14 +156,27 @@ internal abstract class ReloadingSource<T> : IReloadingSource, IDisposable
             Interlocked.Increment(ref _version);
             OnReloaded(next);
             Metrics?.Reloaded(Kind, succeeded: true);
+            var previous = Interlocked.Exchange(ref _changes, new CancellationTokenSource());
+            try
+            {
+                // Every callback runs even when one throws; a subscriber's bug must not turn a good reload into a failed one.
+                previous.Cancel();
+            }
+            catch (AggregateException ex)
+            {
+                ChangeCallbackFailed(Logger, Kind, Name, ex);
+            }
+            finally
+            {
+                previous.Dispose();
+            }
+
             if (_reload.Watch)
             {
+                // After the notification: the new files may live in other folders (a repointed symlink).
                 UpdateWatchers();
             }
 
-            var previous = Interlocked.Exchange(ref _changes, new CancellationTokenSource());
-            previous.Cancel();
-            previous.Dispose();
             return true;
         }
     }
@@ -182,6 +213,10 @@ internal abstract class ReloadingSource<T> : IReloadingSource, IDisposable
 
     protected virtual void OnRetry(int attempt, TimeSpan delay, Exception error) => Log.ReloadTornWrite(Logger, Name, attempt, delay);
 
+    private void OnFileEvent(object sender, FileSystemEventArgs e) => OnChangeSignal();
+
+    private void OnWatcherError(object sender, ErrorEventArgs e) => OnChangeSignal();
+
     private void ScheduleReload(TimeSpan delay)
     {
         try
@@ -196,6 +231,7 @@ internal abstract class ReloadingSource<T> : IReloadingSource, IDisposable
 
     private void OnTimer()
     {
+        Interlocked.Exchange(ref _pendingSince, NoPendingEvent);
         try
         {
             ReloadNow();
@@ -208,28 +244,39 @@ internal abstract class ReloadingSource<T> : IReloadingSource, IDisposable
         }
     }
 
-    private void OnFileEvent(object sender, FileSystemEventArgs e) => ScheduleReload(_reload.DebounceDelay);
-
-    private void OnWatcherError(object sender, ErrorEventArgs e) => ScheduleReload(_reload.DebounceDelay);
+    /// <summary>What a file event does: schedule a debounced read (internal for tests of the debounce policy).</summary>
+    internal void OnChangeSignal()
+    {
+        // Trailing debounce, capped: events keep postponing the read, but not past MaxDebounceFactor x the delay.
+        var now = _time.GetTimestamp();
+        var first = Interlocked.CompareExchange(ref _pendingSince, now, NoPendingEvent);
+        var waited = first == NoPendingEvent ? TimeSpan.Zero : _time.GetElapsedTime(first, now);
+        var left = (_reload.DebounceDelay * MaxDebounceFactor) - waited;
+        ScheduleReload(left < _reload.DebounceDelay ? (left > TimeSpan.Zero ? left : TimeSpan.Zero) : _reload.DebounceDelay);
+    }
 
     private void UpdateWatchers()
     {
+        // Which folders: the file's folder; where a file symlink leads (tls.crt -> ..data/tls.crt); where a
+        // folder symlink leads (..data -> ..2026_11_22_..., current -> v2), so that the watcher moves with it;
+        // and the folder holding each folder symlink on the way, because that is where a switch happens.
         var folders = new HashSet<string>(StringComparer.Ordinal);
+        var resolved = true;
         foreach (var file in _watchedFiles())
         {
-            AddFolder(folders, Path.GetDirectoryName(file));
             try
             {
-                // Follow symlinks (Kubernetes: tls.crt -> ..data/tls.crt, ..data -> ..2024_01_01...): watch where the bytes live too.
+                AddFolder(folders, Path.GetDirectoryName(file));
                 var target = new FileInfo(file).ResolveLinkTarget(returnFinalTarget: true);
                 if (target is not null)
                 {
                     AddFolder(folders, Path.GetDirectoryName(target.FullName));
                 }
             }
-            catch (IOException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                // A dangling link mid-swap; the next reload resolves it again.
+                // A dangling link mid-swap, an unreadable link; the next reload resolves it again.
+                resolved = false;
             }
         }
 
@@ -240,11 +287,13 @@ internal abstract class ReloadingSource<T> : IReloadingSource, IDisposable
                 return;
             }
 
-            // Folders no longer involved (the previous ..2026_… data folder of a Kubernetes volume) stop being watched.
-            foreach (var stale in _watchers.Keys.Where(k => !folders.Contains(k)).ToList())
+            if (resolved)
             {
-                _watchers[stale].Dispose();
-                _watchers.Remove(stale);
+                foreach (var stale in _watchers.Keys.Where(f => !folders.Contains(f)).ToList())
+                {
+                    _watchers.Remove(stale, out var watcher);
+                    watcher!.Dispose();
+                }
             }
 
             foreach (var folder in folders)
@@ -254,26 +303,45 @@ internal abstract class ReloadingSource<T> : IReloadingSource, IDisposable
                     continue;
                 }
 
-                var watcher = new FileSystemWatcher(folder)
+                FileSystemWatcher? watcher = null;
+                try
                 {
-                    NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.CreationTime | NotifyFilters.Attributes,
-                    IncludeSubdirectories = false,
-                };
-                watcher.Changed += OnFileEvent;
-                watcher.Created += OnFileEvent;
-                watcher.Deleted += OnFileEvent;
-                watcher.Renamed += OnFileEvent;
-                watcher.Error += OnWatcherError;
-                watcher.EnableRaisingEvents = true;
-                _watchers.Add(folder, watcher);
+                    watcher = new FileSystemWatcher(folder)
+                    {
+                        NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.CreationTime | NotifyFilters.Attributes,
+                        IncludeSubdirectories = false,
+                    };
+                    watcher.Changed += OnFileEvent;
+                    watcher.Created += OnFileEvent;
+                    watcher.Deleted += OnFileEvent;
+                    watcher.Renamed += OnFileEvent;
+                    watcher.Error += OnWatcherError;
+                    watcher.EnableRaisingEvents = true;
+                    _watchers.Add(folder, watcher);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or PlatformNotSupportedException)
+                {
+                    // The inotify instance limit (128 per user by default), a folder removed since the check, ...
+                    watcher?.Dispose();
+                    WatchFailed(Logger, folder, Kind, Name, _reload.PollInterval, ex);
+                }
             }
         }
 
         static void AddFolder(HashSet<string> folders, string? folder)
         {
-            if (!string.IsNullOrEmpty(folder))
+            if (string.IsNullOrEmpty(folder))
             {
-                folders.Add(folder);
+                return;
+            }
+
+            folders.Add(new DirectoryInfo(folder).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? folder);
+            for (var ancestor = folder; !string.IsNullOrEmpty(ancestor); ancestor = Path.GetDirectoryName(ancestor))
+            {
+                if (new DirectoryInfo(ancestor).LinkTarget is not null && Path.GetDirectoryName(ancestor) is { Length: > 0 } parent)
+                {
+                    folders.Add(parent);
+                }
             }
         }
     }
