@@ -9,8 +9,17 @@ namespace Mtls.Extensions;
 /// prebuilt <see cref="SslStreamCertificateContext"/> (built offline once, so the intermediates are sent on
 /// every handshake and no chain is built per handshake). A rotation produces a new snapshot.
 /// </summary>
+/// <remarks>
+/// The material is reference-counted. Whoever creates it holds the first reference; a reloading source holds it
+/// while the material is its <c>Current</c> and releases it when a rotation retires it. Code that keeps the
+/// material beyond one synchronous read (a TLS handshake, an HTTP handler) takes its own reference with
+/// <see cref="TryAcquire"/> and gives it back with <see cref="Release"/>. When the last reference is released the
+/// certificates and the private key are disposed, deterministically rather than by the finalizer.
+/// </remarks>
 public sealed class CertificateMaterial
 {
+    private int _references = 1;
+
     private CertificateMaterial(X509Certificate2 certificate, X509Certificate2[] intermediates, string source)
     {
         Certificate = certificate;
@@ -73,6 +82,49 @@ public sealed class CertificateMaterial
         return new CertificateMaterial(certificate, intermediates?.ToArray() ?? [], source ?? "inline");
     }
 
+    /// <summary>Gets a value indicating whether the last reference was released and the certificates disposed.</summary>
+    /// <value><see langword="true"/> once disposed; a disposed material must not be handed to a handshake.</value>
+    public bool IsDisposed => Volatile.Read(ref _references) == 0;
+
+    /// <summary>
+    /// Takes a reference that keeps the certificate, its private key and <see cref="Context"/> usable until it is
+    /// given back with <see cref="Release"/>. Fails only when the material was already retired and disposed: read
+    /// the source's <c>Current</c> again, which the source keeps referenced until it replaces it.
+    /// </summary>
+    /// <returns><see langword="true"/> when a reference was taken.</returns>
+    public bool TryAcquire()
+    {
+        var current = Volatile.Read(ref _references);
+        while (current > 0)
+        {
+            var seen = Interlocked.CompareExchange(ref _references, current + 1, current);
+            if (seen == current)
+            {
+                return true;
+            }
+
+            current = seen;
+        }
+
+        return false;
+    }
+
+    /// <summary>Gives back a reference taken with <see cref="TryAcquire"/> (or the creator's); the last one disposes the certificates.</summary>
+    /// <exception cref="InvalidOperationException">More references were released than taken.</exception>
+    public void Release()
+    {
+        var left = Interlocked.Decrement(ref _references);
+        if (left == 0)
+        {
+            DisposeCertificates();
+        }
+        else if (left < 0)
+        {
+            Interlocked.Increment(ref _references);
+            throw new InvalidOperationException($"The certificate material {this} was released more often than acquired.");
+        }
+    }
+
     /// <summary>Determines whether another snapshot holds exactly the same certificates (leaf and chain).</summary>
     /// <param name="other">The other snapshot.</param>
     /// <returns><see langword="true"/> when leaf and intermediates are byte-for-byte equal.</returns>
@@ -92,6 +144,22 @@ public sealed class CertificateMaterial
         }
 
         return true;
+    }
+
+    private void DisposeCertificates()
+    {
+        // The context holds the leaf itself and its own copies of the intermediates (taken from the chain it built).
+        foreach (var intermediate in Context.IntermediateCertificates)
+        {
+            intermediate.Dispose();
+        }
+
+        foreach (var intermediate in Intermediates)
+        {
+            intermediate.Dispose();
+        }
+
+        Certificate.Dispose();
     }
 
     /// <inheritdoc/>

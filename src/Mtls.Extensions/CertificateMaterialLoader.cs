@@ -26,7 +26,16 @@ public static class CertificateMaterialLoader
         timeProvider ??= TimeProvider.System;
 
         var material = LoadUnchecked(options, configurationPath);
-        CheckValidity(material, timeProvider);
+        try
+        {
+            CheckValidity(material, timeProvider);
+        }
+        catch
+        {
+            material.Release();
+            throw;
+        }
+
         return material;
     }
 
@@ -59,33 +68,6 @@ public static class CertificateMaterialLoader
     {
         ArgumentNullException.ThrowIfNull(options);
         return string.IsNullOrWhiteSpace(options.Directory) ? null : LayoutFiles(options).Bundle;
-    }
-
-    /// <summary>
-    /// Loads a trust bundle file (PEM or DER) with one read, refusing a PEM file that ends in an incomplete block:
-    /// a bundle caught halfway through an in-place rewrite would otherwise lose the CAs after the cut.
-    /// </summary>
-    internal static TrustBundle LoadTrustBundleFile(string path, string source)
-    {
-        var bytes = FileReader.ReadAllBytes(path, source);
-        if (PemReader.LooksLikePem(bytes))
-        {
-            var pem = Encoding.ASCII.GetString(bytes);
-            EnsureNoTruncatedPemBlock(pem, source, CertificateLoadErrorKind.NotACertificate);
-            return TrustBundle.FromPem(pem, source);
-        }
-
-        X509Certificate2 certificate;
-        try
-        {
-            certificate = X509CertificateLoader.LoadCertificate(bytes);
-        }
-        catch (CryptographicException ex)
-        {
-            throw new CertificateLoadException(source, "the file is neither PEM nor a DER certificate.", CertificateLoadErrorKind.NotACertificate, ex);
-        }
-
-        return TrustBundle.Create([certificate], source);
     }
 
     /// <summary>

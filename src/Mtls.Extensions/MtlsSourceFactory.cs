@@ -13,6 +13,7 @@ namespace Mtls.Extensions;
 public sealed class MtlsSourceFactory : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<IDisposable>> _sources = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<ReloadingFolderSource>> _folders = new(StringComparer.Ordinal);
     private readonly TimeProvider _time;
     private readonly ILoggerFactory _loggerFactory;
     private readonly MtlsSourceRegistry _registry;
@@ -26,7 +27,11 @@ public sealed class MtlsSourceFactory : IDisposable
         _metrics = metrics;
     }
 
-    /// <summary>Gets the certificate source of a name, creating (and loading) it on first use.</summary>
+    /// <summary>
+    /// Gets the certificate source of a name, creating (and loading) it on first use. A folder in a known layout
+    /// (<see cref="CertificateSourceOptions.Directory"/>) is read as one snapshot with its CA file when the trust bundle
+    /// source of the same name uses that file: a rotation that renews both is one change of both sources.
+    /// </summary>
     /// <param name="name">A unique name, e.g. <c>server</c> or <c>client:inventory</c>; used in logs, metrics and health checks.</param>
     /// <param name="options">Where the certificate comes from.</param>
     /// <param name="reload">How files are watched; defaults apply when <see langword="null"/>.</param>
@@ -37,9 +42,19 @@ public sealed class MtlsSourceFactory : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(options);
-        return (ICertificateSource)GetOrAdd("certificate:" + name, () => new ReloadingCertificateSource(
-            name, options, configurationPath ?? "Certificate", reload ?? new MtlsReloadOptions(), _time,
-            _loggerFactory.CreateLogger<ReloadingCertificateSource>(), _metrics));
+        configurationPath ??= "Certificate";
+        return (ICertificateSource)GetOrAdd("certificate:" + name, () =>
+        {
+            if (string.IsNullOrWhiteSpace(options.Directory))
+            {
+                return new ReloadingCertificateSource(
+                    name, options, configurationPath, reload ?? new MtlsReloadOptions(), _time, _loggerFactory.CreateLogger<ReloadingCertificateSource>(), _metrics);
+            }
+
+            var folder = GetFolder(name, options, reload);
+            folder.AttachCertificate(configurationPath);
+            return new FolderCertificateSource(folder, _loggerFactory.CreateLogger<ReloadingCertificateSource>());
+        });
     }
 
     /// <summary>
@@ -59,18 +74,20 @@ public sealed class MtlsSourceFactory : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(options);
         configurationPath ??= "TrustedCa";
-        var layoutBundle = !options.IsConfigured && certificate is not null ? CertificateMaterialLoader.GetLayoutTrustBundlePath(certificate) : null;
-        // Files are read through the loader, which refuses a PEM bundle caught halfway through an in-place rewrite.
-        Func<TrustBundle> load = layoutBundle is not null
-            ? () => CertificateMaterialLoader.LoadTrustBundleFile(layoutBundle, $"{configurationPath} (from the certificate folder: '{layoutBundle}')")
-            : () => string.IsNullOrWhiteSpace(options.Path)
-                ? TrustBundle.Load(options, configurationPath)
-                : CertificateMaterialLoader.LoadTrustBundleFile(options.Path, $"{configurationPath}:Path ('{options.Path}')");
-        Func<IEnumerable<string>> files = layoutBundle is not null
-            ? () => [Path.GetFullPath(layoutBundle)]
-            : () => string.IsNullOrWhiteSpace(options.Path) ? [] : [Path.GetFullPath(options.Path)];
+        if (!options.IsConfigured && certificate is not null && !string.IsNullOrWhiteSpace(certificate.Directory))
+        {
+            // The folder's CA file, read together with its certificate (one snapshot, one change).
+            return (ITrustBundleSource)GetOrAdd("trust:" + name, () =>
+            {
+                var folder = GetFolder(name, certificate, reload);
+                folder.AttachTrust($"{configurationPath} (from the certificate folder: '{folder.BundlePath}')");
+                return new FolderTrustBundleSource(folder, _loggerFactory.CreateLogger<ReloadingTrustBundleSource>());
+            });
+        }
+
+        Func<IEnumerable<string>> files = () => string.IsNullOrWhiteSpace(options.Path) ? [] : [Path.GetFullPath(options.Path)];
         return (ITrustBundleSource)GetOrAdd("trust:" + name, () => new ReloadingTrustBundleSource(
-            name, load, files, reload ?? new MtlsReloadOptions(), _time, _loggerFactory.CreateLogger<ReloadingTrustBundleSource>(), _metrics));
+            name, () => TrustBundle.Load(options, configurationPath), files, reload ?? new MtlsReloadOptions(), _time, _loggerFactory.CreateLogger<ReloadingTrustBundleSource>(), _metrics));
     }
 
     /// <summary>Re-reads every source now, as a file event would (useful after writing files in tests).</summary>
@@ -98,6 +115,25 @@ public sealed class MtlsSourceFactory : IDisposable
         }
 
         _sources.Clear();
+
+        // After the parts that subscribe to them.
+        foreach (var folder in _folders.Values)
+        {
+            if (folder.IsValueCreated)
+            {
+                folder.Value.Dispose();
+            }
+        }
+
+        _folders.Clear();
+    }
+
+    /// <summary>The shared snapshot of a layout folder, one per name and folder; its parts attach as their sources are created.</summary>
+    private ReloadingFolderSource GetFolder(string name, CertificateSourceOptions options, MtlsReloadOptions? reload)
+    {
+        var key = $"{name}|{Path.GetFullPath(options.Directory!)}|{options.Layout}";
+        return _folders.GetOrAdd(key, _ => new Lazy<ReloadingFolderSource>(() => ReloadingFolderSource.Create(
+            name, options, reload ?? new MtlsReloadOptions(), _time, _loggerFactory.CreateLogger<ReloadingFolderSource>(), _metrics))).Value;
     }
 
     private IDisposable GetOrAdd(string key, Func<IDisposable> create)

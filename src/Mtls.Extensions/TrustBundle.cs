@@ -115,11 +115,15 @@ public sealed class TrustBundle
         throw new CertificateLoadException(configurationPath, "no trusted CA is configured: set Path or Pem. Trust never falls back to the operating system's store.", CertificateLoadErrorKind.NotConfigured);
     }
 
-    /// <summary>Loads a PEM bundle or a DER certificate from a file.</summary>
+    /// <summary>
+    /// Loads a PEM bundle or a DER certificate from a file, with one read. A PEM file that ends in an incomplete block
+    /// is refused: a bundle caught halfway through an in-place rewrite would otherwise lose the CAs after the cut.
+    /// This is the one way trust bundle files are read, by the reloading sources too.
+    /// </summary>
     /// <param name="path">The file.</param>
     /// <param name="source">A description for error messages; defaults to the path.</param>
     /// <returns>The bundle.</returns>
-    /// <exception cref="CertificateLoadException">The file cannot be read or holds no CA certificate.</exception>
+    /// <exception cref="CertificateLoadException">The file cannot be read, is cut off, or holds no CA certificate.</exception>
     public static TrustBundle LoadFile(string path, string? source = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -127,7 +131,9 @@ public sealed class TrustBundle
         var bytes = FileReader.ReadAllBytes(path, source);
         if (PemReader.LooksLikePem(bytes))
         {
-            return Create(PemReader.ReadCertificates(Encoding.ASCII.GetString(bytes), source), source);
+            var pem = Encoding.ASCII.GetString(bytes);
+            CertificateMaterialLoader.EnsureNoTruncatedPemBlock(pem, source, CertificateLoadErrorKind.NotACertificate);
+            return FromPem(pem, source);
         }
 
         X509Certificate2 certificate;

@@ -75,7 +75,11 @@ public sealed class RotationSourceTests : IDisposable
         return certificate;
     }
 
-    private static string[] WatchedFolders(object source) => ((ReloadingSource<CertificateMaterial>)source).WatchedFolders;
+    private static string[] WatchedFolders(object source) => source switch
+    {
+        FolderCertificateSource folder => folder.WatchedFolders,
+        _ => ((ReloadingSource<CertificateMaterial>)source).WatchedFolders,
+    };
 
     private MtlsSourceFactory Factory(TimeProvider time)
     {

@@ -82,8 +82,12 @@ internal sealed class MutualTlsServer
     /// <summary>Runs once per handshake, before SslStream authenticates.</summary>
     public void OnAuthenticate(ConnectionContext connection, SslServerAuthenticationOptions ssl)
     {
-        var material = Certificate.Current;
+        var material = AcquireMaterial();
         var trust = Trust.Current;
+
+        // Referenced until the connection closes, so a rotation never disposes the context of a handshake in flight
+        // (nor of the session it set up); the last connection using a retired material disposes it.
+        connection.ConnectionClosed.Register(static m => ((CertificateMaterial)m!).Release(), material);
 
         // The current snapshot: a rotation is served on the next handshake, with its intermediates, no per-handshake chain build.
         ssl.ServerCertificateSelectionCallback = null;
@@ -106,6 +110,19 @@ internal sealed class MutualTlsServer
             feature.Result = result;
             return result.IsValid || allow;
         };
+    }
+
+    private CertificateMaterial AcquireMaterial()
+    {
+        while (true)
+        {
+            // Fails only for a material retired since the read; Current is then already its successor.
+            var material = Certificate.Current;
+            if (material.TryAcquire())
+            {
+                return material;
+            }
+        }
     }
 
     /// <summary>Judges a client certificate that reached a request without our handshake wiring (HTTP/3, custom endpoints).</summary>

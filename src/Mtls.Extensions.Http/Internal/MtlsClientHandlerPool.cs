@@ -44,8 +44,9 @@ internal sealed class MtlsClientHandlerPool : IDisposable
         _certificate = sources.GetCertificateSource(SourceName(name), options.Certificate, options.Reload, $"{path}:Certificate");
         _trust = sources.GetTrustBundleSource(SourceName(name), options.TrustedCa, options.Certificate, options.Reload, $"{path}:TrustedCa");
         (_peerOptions, _checkHostName) = BuildPeerOptions(options);
-        _current = CreateLease(_certificate.Current, _trust.Current);
-        Log.ClientCreated(_logger, name, _current.Material.Certificate.Subject, _current.Material.ThumbprintSha256, _trust.Current.Describe());
+        var (material, trust) = AcquireCurrent();
+        _current = CreateLease(material, trust);
+        Log.ClientCreated(_logger, name, material.Certificate.Subject, material.ThumbprintSha256, trust.Describe());
         _certificateSubscription = ChangeToken.OnChange(_certificate.GetChangeToken, Recycle);
         _trustSubscription = ChangeToken.OnChange(_trust.GetChangeToken, Recycle);
     }
@@ -91,11 +92,12 @@ internal sealed class MtlsClientHandlerPool : IDisposable
                 return;
             }
 
-            var material = _certificate.Current;
-            var trust = _trust.Current;
+            var (material, trust) = AcquireCurrent();
             var old = _current;
             if (ReferenceEquals(material, old.Material) && ReferenceEquals(trust, old.Trust))
             {
+                // The other source of the same rotation already recycled (a folder's certificate and CA change together).
+                material.Release();
                 return;
             }
 
@@ -299,8 +301,28 @@ internal sealed class MtlsClientHandlerPool : IDisposable
         return await TrackedNetworkStream.ConnectAsync(context.DnsEndPoint, attempt, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Reads certificate and trust as one pair and takes a reference on the material for a handler. A folder's
+    /// certificate and CA are published together: the material read again after the trust bundle is the same only when
+    /// both came from one snapshot. A material retired (and disposed) in between is skipped.
+    /// </summary>
+    private (CertificateMaterial Material, TrustBundle Trust) AcquireCurrent()
+    {
+        while (true)
+        {
+            var material = _certificate.Current;
+            var trust = _trust.Current;
+            if (ReferenceEquals(material, _certificate.Current) && material.TryAcquire())
+            {
+                return (material, trust);
+            }
+        }
+    }
+
     private void OnDrained(HandlerLease lease)
     {
+        // The handler that presented this material is disposed: give back its reference.
+        lease.Material.Release();
         // Log and count before the live count drops, so whoever sees the drop also sees the event.
         Log.HandlerDisposed(_logger, Name, lease.Generation);
         _metrics?.HandlerDisposed(Name);

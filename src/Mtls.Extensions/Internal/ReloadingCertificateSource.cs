@@ -13,13 +13,34 @@ internal sealed class ReloadingCertificateSource : ReloadingSource<CertificateMa
 
     public CertificateMaterial Current => CurrentValue;
 
-    protected override bool SameContent(CertificateMaterial current, CertificateMaterial next) => current.HasSameContent(next);
+    internal static IReadOnlyList<CertificateLifetime> LifetimeOf(CertificateMaterial value) =>
+        [new CertificateLifetime("certificate", value.Identity.Subject, value.ThumbprintSha256, value.NotBefore, value.NotAfter)];
 
-    protected override IReadOnlyList<CertificateLifetime> Describe(CertificateMaterial value) =>
-        [new CertificateLifetime("certificate", value.Certificate.Subject, value.ThumbprintSha256, value.NotBefore, value.NotAfter)];
+    /// <summary>Keeps the current material when the files hold the same certificates; the duplicate just read is disposed.</summary>
+    internal static CertificateMaterial? Keep(CertificateMaterial current, CertificateMaterial next)
+    {
+        if (current.HasSameContent(next))
+        {
+            next.Release();
+            return null;
+        }
+
+        return next;
+    }
+
+    protected override CertificateMaterial? Reconcile(CertificateMaterial current, CertificateMaterial next) => Keep(current, next);
+
+    protected override IReadOnlyList<CertificateLifetime> Describe(CertificateMaterial value) => LifetimeOf(value);
 
     protected override string DescribeCurrent(CertificateMaterial value) => value.ToString();
 
-    protected override void OnReloaded(CertificateMaterial value) =>
-        Log.ReloadSucceeded(Logger, Kind, Name, value.Certificate.Subject, value.ThumbprintSha256, value.NotAfter);
+    protected override void OnReplaced(CertificateMaterial previous, CertificateMaterial next)
+    {
+        Log.ReloadSucceeded(Logger, Kind, Name, next.Certificate.Subject, next.ThumbprintSha256, next.NotAfter);
+        Metrics?.Reloaded(Kind, succeeded: true);
+        // Handshakes and handlers that still use it hold their own reference; the last one disposes it.
+        previous.Release();
+    }
+
+    protected override void OnDisposed(CertificateMaterial current) => current.Release();
 }

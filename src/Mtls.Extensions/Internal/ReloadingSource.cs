@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 
@@ -26,9 +27,6 @@ internal abstract class ReloadingSource<T> : IReloadingSource, IDisposable
     // Event ids continue Log.cs's 4xx rotation range; move them there when that file is next edited.
     private static readonly Action<ILogger, string, string, string, TimeSpan, Exception?> WatchFailed = LoggerMessage.Define<string, string, string, TimeSpan>(
         LogLevel.Warning, new EventId(406, "WatchFailed"), "Cannot watch {Folder} for changes of {Kind} {Name}; relying on polling every {PollInterval} (zero: never).");
-
-    private static readonly Action<ILogger, string, string, Exception?> ChangeCallbackFailed = LoggerMessage.Define<string, string>(
-        LogLevel.Error, new EventId(407, "ChangeCallbackFailed"), "A change callback of {Kind} {Name} threw; the new material is in place and other callbacks ran.");
 
     private readonly MtlsReloadOptions _reload;
     private readonly TimeProvider _time;
@@ -109,82 +107,45 @@ internal abstract class ReloadingSource<T> : IReloadingSource, IDisposable
     public IChangeToken GetChangeToken() => new CancellationChangeToken(Volatile.Read(ref _changes).Token);
 
     /// <summary>Reads the files now (used by polling, events and tests). Returns whether the value changed.</summary>
+    /// <remarks>The value is replaced under the reload lock; the change token fires after the lock is released.</remarks>
     public bool ReloadNow()
     {
+        CancellationTokenSource? fired;
         lock (_reloadLock)
         {
-            if (_disposed)
+            if (_disposed || !TryRead(out var next))
             {
                 return false;
             }
 
-            T next;
-            try
-            {
-                next = _load();
-            }
-            catch (Exception ex) when (ex is CertificateLoadException or IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
-            {
-                if (_attempt < _reload.MaxRetries)
-                {
-                    _attempt++;
-                    OnRetry(_attempt, _reload.RetryDelay, ex);
-                    ScheduleReload(_reload.RetryDelay);
-                    return false;
-                }
-
-                _attempt = 0;
-                LastFailure = _time.GetUtcNow();
-                LastError = ex;
-                Log.ReloadFailed(Logger, ex, Kind, Name, DescribeCurrent(_current));
-                Metrics?.Reloaded(Kind, succeeded: false);
-                return false;
-            }
-
-            _attempt = 0;
-            LastSuccess = _time.GetUtcNow();
-            LastError = null;
-            LastFailure = null;
-            if (SameContent(_current, next))
-            {
-                Log.ReloadUnchanged(Logger, Kind, Name);
-                return false;
-            }
-
-            Volatile.Write(ref _current, next);
-            Lifetimes = Describe(next);
-            Interlocked.Increment(ref _version);
-            OnReloaded(next);
-            Metrics?.Reloaded(Kind, succeeded: true);
-            var previous = Interlocked.Exchange(ref _changes, new CancellationTokenSource());
-            try
-            {
-                // Every callback runs even when one throws; a subscriber's bug must not turn a good reload into a failed one.
-                previous.Cancel();
-            }
-            catch (AggregateException ex)
-            {
-                ChangeCallbackFailed(Logger, Kind, Name, ex);
-            }
-            finally
-            {
-                previous.Dispose();
-            }
-
-            if (_reload.Watch)
-            {
-                // After the notification: the new files may live in other folders (a repointed symlink).
-                UpdateWatchers();
-            }
-
-            return true;
+            RecordSuccess();
+            fired = Publish(next);
         }
+
+        if (fired is null)
+        {
+            return false;
+        }
+
+        ChangeSignal.Raise(fired, Logger, Kind, Name);
+        if (_reload.Watch)
+        {
+            // After the notification: the new files may live in other folders (a repointed symlink).
+            UpdateWatchers();
+        }
+
+        return true;
     }
 
     public void Dispose()
     {
         lock (_reloadLock)
         {
+            if (_disposed)
+            {
+                return;
+            }
+
             _disposed = true;
         }
 
@@ -201,17 +162,111 @@ internal abstract class ReloadingSource<T> : IReloadingSource, IDisposable
         }
 
         _changes.Dispose();
+        OnDisposed(CurrentValue);
     }
 
-    protected abstract bool SameContent(T current, T next);
+    /// <summary>
+    /// Compares a value just read with the current one. Returns <see langword="null"/> when nothing changed, else the
+    /// value to publish (which may keep unchanged parts of <paramref name="current"/>). Disposes whatever of
+    /// <paramref name="next"/> it does not return.
+    /// </summary>
+    protected abstract T? Reconcile(T current, T next);
+
+    /// <summary>Runs under the reload lock after <paramref name="next"/> replaced <paramref name="previous"/>: logs, counts, and releases what <paramref name="next"/> no longer uses.</summary>
+    protected abstract void OnReplaced(T previous, T next);
 
     protected abstract IReadOnlyList<CertificateLifetime> Describe(T value);
 
     protected abstract string DescribeCurrent(T value);
 
-    protected abstract void OnReloaded(T value);
+    /// <summary>Releases the current value when the source is disposed.</summary>
+    protected virtual void OnDisposed(T current)
+    {
+    }
 
     protected virtual void OnRetry(int attempt, TimeSpan delay, Exception error) => Log.ReloadTornWrite(Logger, Name, attempt, delay);
+
+    /// <summary>A reload that failed for good (retries exhausted): the last good value stays.</summary>
+    protected virtual void OnReloadFailed(Exception error)
+    {
+        Log.ReloadFailed(Logger, error, Kind, Name, DescribeCurrent(_current));
+        Metrics?.Reloaded(Kind, succeeded: false);
+    }
+
+    /// <summary>Replaces the current value without a change notification (a part joining a shared source); runs under the reload lock.</summary>
+    protected void Amend(Func<T, T> amend)
+    {
+        lock (_reloadLock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var amended = amend(_current);
+            Volatile.Write(ref _current, amended);
+            Lifetimes = Describe(amended);
+        }
+
+        if (_reload.Watch)
+        {
+            UpdateWatchers();
+        }
+    }
+
+    private bool TryRead([NotNullWhen(true)] out T? next)
+    {
+        try
+        {
+            next = _load();
+            return true;
+        }
+        catch (Exception ex) when (ex is CertificateLoadException or IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            next = null;
+            OnReadFailed(ex);
+            return false;
+        }
+    }
+
+    private void OnReadFailed(Exception error)
+    {
+        // A torn write (key and certificate from different rotations, a half-written file) settles within moments.
+        if (_attempt < _reload.MaxRetries)
+        {
+            _attempt++;
+            OnRetry(_attempt, _reload.RetryDelay, error);
+            ScheduleReload(_reload.RetryDelay);
+            return;
+        }
+
+        _attempt = 0;
+        LastFailure = _time.GetUtcNow();
+        LastError = error;
+        OnReloadFailed(error);
+    }
+
+    private void RecordSuccess()
+    {
+        _attempt = 0;
+        LastSuccess = _time.GetUtcNow();
+        LastError = null;
+        LastFailure = null;
+    }
+
+    /// <summary>Puts a changed value in place; returns the token source to fire, or <see langword="null"/> when the content is the same.</summary>
+    private CancellationTokenSource? Publish(T next)
+    {
+        var previous = _current;
+        var published = Reconcile(previous, next);
+        if (published is null)
+        {
+            Log.ReloadUnchanged(Logger, Kind, Name);
+            return null;
+        }
+
+        Volatile.Write(ref _current, published);
+        Lifetimes = Describe(published);
+        Interlocked.Increment(ref _version);
+        OnReplaced(previous, published);
+        return ChangeSignal.Renew(ref _changes);
+    }
 
     private void OnFileEvent(object sender, FileSystemEventArgs e) => OnChangeSignal();
 
@@ -255,31 +310,10 @@ internal abstract class ReloadingSource<T> : IReloadingSource, IDisposable
         ScheduleReload(left < _reload.DebounceDelay ? (left > TimeSpan.Zero ? left : TimeSpan.Zero) : _reload.DebounceDelay);
     }
 
+    /// <summary>Watches the folders the files live in now, and stops watching folders they left.</summary>
     private void UpdateWatchers()
     {
-        // Which folders: the file's folder; where a file symlink leads (tls.crt -> ..data/tls.crt); where a
-        // folder symlink leads (..data -> ..2026_11_22_..., current -> v2), so that the watcher moves with it;
-        // and the folder holding each folder symlink on the way, because that is where a switch happens.
-        var folders = new HashSet<string>(StringComparer.Ordinal);
-        var resolved = true;
-        foreach (var file in _watchedFiles())
-        {
-            try
-            {
-                AddFolder(folders, Path.GetDirectoryName(file));
-                var target = new FileInfo(file).ResolveLinkTarget(returnFinalTarget: true);
-                if (target is not null)
-                {
-                    AddFolder(folders, Path.GetDirectoryName(target.FullName));
-                }
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                // A dangling link mid-swap, an unreadable link; the next reload resolves it again.
-                resolved = false;
-            }
-        }
-
+        var folders = FoldersToWatch(out var resolved);
         lock (_watchLock)
         {
             if (_disposed)
@@ -289,60 +323,102 @@ internal abstract class ReloadingSource<T> : IReloadingSource, IDisposable
 
             if (resolved)
             {
-                foreach (var stale in _watchers.Keys.Where(f => !folders.Contains(f)).ToList())
-                {
-                    _watchers.Remove(stale, out var watcher);
-                    watcher!.Dispose();
-                }
+                // Only when every link resolved: mid-swap, a folder that looks stale may be current again a moment later.
+                RemoveWatchersExcept(folders);
             }
 
             foreach (var folder in folders)
             {
-                if (_watchers.ContainsKey(folder) || !Directory.Exists(folder))
+                if (!_watchers.ContainsKey(folder) && Directory.Exists(folder) && TryWatch(folder) is { } watcher)
                 {
-                    continue;
-                }
-
-                FileSystemWatcher? watcher = null;
-                try
-                {
-                    watcher = new FileSystemWatcher(folder)
-                    {
-                        NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.CreationTime | NotifyFilters.Attributes,
-                        IncludeSubdirectories = false,
-                    };
-                    watcher.Changed += OnFileEvent;
-                    watcher.Created += OnFileEvent;
-                    watcher.Deleted += OnFileEvent;
-                    watcher.Renamed += OnFileEvent;
-                    watcher.Error += OnWatcherError;
-                    watcher.EnableRaisingEvents = true;
                     _watchers.Add(folder, watcher);
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or PlatformNotSupportedException)
-                {
-                    // The inotify instance limit (128 per user by default), a folder removed since the check, ...
-                    watcher?.Dispose();
-                    WatchFailed(Logger, folder, Kind, Name, _reload.PollInterval, ex);
                 }
             }
         }
+    }
 
-        static void AddFolder(HashSet<string> folders, string? folder)
+    /// <summary>
+    /// Which folders: the file's folder; where a file symlink leads (tls.crt -> ..data/tls.crt); where a folder symlink
+    /// leads (..data -> ..2026_11_22_..., current -> v2), so that the watcher moves with it; and the folder holding each
+    /// folder symlink on the way, because that is where a switch happens.
+    /// </summary>
+    private HashSet<string> FoldersToWatch(out bool resolved)
+    {
+        var folders = new HashSet<string>(StringComparer.Ordinal);
+        resolved = true;
+        foreach (var file in _watchedFiles())
         {
-            if (string.IsNullOrEmpty(folder))
+            try
             {
-                return;
-            }
-
-            folders.Add(new DirectoryInfo(folder).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? folder);
-            for (var ancestor = folder; !string.IsNullOrEmpty(ancestor); ancestor = Path.GetDirectoryName(ancestor))
-            {
-                if (new DirectoryInfo(ancestor).LinkTarget is not null && Path.GetDirectoryName(ancestor) is { Length: > 0 } parent)
+                AddFolderAndLinks(folders, Path.GetDirectoryName(file));
+                var target = new FileInfo(file).ResolveLinkTarget(returnFinalTarget: true);
+                if (target is not null)
                 {
-                    folders.Add(parent);
+                    AddFolderAndLinks(folders, Path.GetDirectoryName(target.FullName));
                 }
             }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // A dangling link mid-swap, an unreadable link; the next reload resolves it again.
+                resolved = false;
+            }
+        }
+
+        return folders;
+    }
+
+    private static void AddFolderAndLinks(HashSet<string> folders, string? folder)
+    {
+        if (string.IsNullOrEmpty(folder))
+        {
+            return;
+        }
+
+        folders.Add(new DirectoryInfo(folder).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? folder);
+        for (var ancestor = folder; !string.IsNullOrEmpty(ancestor); ancestor = Path.GetDirectoryName(ancestor))
+        {
+            if (new DirectoryInfo(ancestor).LinkTarget is not null && Path.GetDirectoryName(ancestor) is { Length: > 0 } parent)
+            {
+                folders.Add(parent);
+            }
+        }
+    }
+
+    /// <summary>Disposes the watchers of folders no longer involved (each holds an inotify instance); under the watch lock.</summary>
+    private void RemoveWatchersExcept(HashSet<string> folders)
+    {
+        foreach (var stale in _watchers.Keys.Where(f => !folders.Contains(f)).ToList())
+        {
+            _watchers.Remove(stale, out var watcher);
+            watcher!.Dispose();
+        }
+    }
+
+    /// <summary>Starts a watcher on one folder; on failure logs and returns <see langword="null"/> (polling still covers it).</summary>
+    private FileSystemWatcher? TryWatch(string folder)
+    {
+        FileSystemWatcher? watcher = null;
+        try
+        {
+            watcher = new FileSystemWatcher(folder)
+            {
+                NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size | NotifyFilters.CreationTime | NotifyFilters.Attributes,
+                IncludeSubdirectories = false,
+            };
+            watcher.Changed += OnFileEvent;
+            watcher.Created += OnFileEvent;
+            watcher.Deleted += OnFileEvent;
+            watcher.Renamed += OnFileEvent;
+            watcher.Error += OnWatcherError;
+            watcher.EnableRaisingEvents = true;
+            return watcher;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or PlatformNotSupportedException)
+        {
+            // The inotify instance limit (128 per user by default), a folder removed since the check, ...
+            watcher?.Dispose();
+            WatchFailed(Logger, folder, Kind, Name, _reload.PollInterval, ex);
+            return null;
         }
     }
 }

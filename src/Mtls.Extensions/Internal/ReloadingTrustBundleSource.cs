@@ -13,9 +13,7 @@ internal sealed class ReloadingTrustBundleSource : ReloadingSource<TrustBundle>,
 
     public TrustBundle Current => CurrentValue;
 
-    protected override bool SameContent(TrustBundle current, TrustBundle next) => current.ContentHash == next.ContentHash;
-
-    protected override IReadOnlyList<CertificateLifetime> Describe(TrustBundle value) =>
+    internal static IReadOnlyList<CertificateLifetime> LifetimesOf(TrustBundle value) =>
         value.Anchors.Select(a => new CertificateLifetime(
             "trusted-ca",
             a.Subject,
@@ -23,7 +21,15 @@ internal sealed class ReloadingTrustBundleSource : ReloadingSource<TrustBundle>,
             new DateTimeOffset(a.NotBefore.ToUniversalTime(), TimeSpan.Zero),
             new DateTimeOffset(a.NotAfter.ToUniversalTime(), TimeSpan.Zero))).ToArray();
 
+    protected override TrustBundle? Reconcile(TrustBundle current, TrustBundle next) => current.ContentHash == next.ContentHash ? null : next;
+
+    protected override IReadOnlyList<CertificateLifetime> Describe(TrustBundle value) => LifetimesOf(value);
+
     protected override string DescribeCurrent(TrustBundle value) => value.Describe();
 
-    protected override void OnReloaded(TrustBundle value) => Log.TrustBundleReloaded(Logger, Name, value.Describe());
+    protected override void OnReplaced(TrustBundle previous, TrustBundle next)
+    {
+        Log.TrustBundleReloaded(Logger, Name, next.Describe());
+        Metrics?.Reloaded(Kind, succeeded: true);
+    }
 }
