@@ -5,8 +5,8 @@ namespace Mtls.Extensions;
 /// <summary>
 /// A SPIFFE ID (<c>spiffe://trust-domain/path</c>) validated exactly as the SPIFFE ID specification
 /// requires: lowercase trust-domain characters, path segments of letters, digits, <c>.</c>, <c>-</c> and
-/// <c>_</c>, no empty or dot segments, no trailing slash, no query, fragment, port or user info, and at
-/// most 2048 bytes.
+/// <c>_</c>, no empty or dot segments, no trailing slash, no query, fragment, port or user info, a trust
+/// domain of at most 255 bytes (the URI host limit) and at most 2048 bytes in all.
 /// </summary>
 public readonly struct SpiffeId : IEquatable<SpiffeId>
 {
@@ -15,6 +15,9 @@ public readonly struct SpiffeId : IEquatable<SpiffeId>
 
     /// <summary>The maximum length of a SPIFFE ID, in bytes.</summary>
     public const int MaxLength = 2048;
+
+    // SPIFFE-ID §2.3: RFC 3986 limits the host to 255 characters, so a trust domain name is at most 255 bytes.
+    private const int MaxTrustDomainLength = 255;
 
     private readonly string? _value;
     private readonly int _pathStart;
@@ -132,7 +135,7 @@ public readonly struct SpiffeId : IEquatable<SpiffeId>
             }
         }
 
-        return null;
+        return name.Length > MaxTrustDomainLength ? TrustDomainTooLong : null;
     }
 
     private static string? Validate(string? value, out int pathStart)
@@ -169,6 +172,11 @@ public readonly struct SpiffeId : IEquatable<SpiffeId>
         if (i == tdStart)
         {
             return "the trust domain is missing.";
+        }
+
+        if (i - tdStart > MaxTrustDomainLength)
+        {
+            return TrustDomainTooLong;
         }
 
         pathStart = i;
@@ -211,6 +219,8 @@ public readonly struct SpiffeId : IEquatable<SpiffeId>
 
         return null;
     }
+
+    private static string TrustDomainTooLong => $"the trust domain is longer than {MaxTrustDomainLength} bytes.";
 
     private static string DescribeBadTrustDomainChar(char c) => c switch
     {

@@ -692,6 +692,171 @@ public sealed class RotationSourceTests : IDisposable
             $"torn-write retries {Logs(403).Count}; all: {string.Join(" ", latencies.Select(l => l.TotalMilliseconds.ToString("F0", System.Globalization.CultureInfo.InvariantCulture)))}");
     }
 
+    [Fact]
+    public void CertManagerFolder_DataSwapRenewingCertificateAndCa_OneChangeBothPartsNewBeforeEitherNotifies()
+    {
+        // cert-manager reissued under a new CA: one ..data swap changes tls.crt, tls.key and ca.crt. Whoever is woken
+        // by either source must already see both new values, and each source fires exactly once.
+        var time = NewFakeTime();
+        var reload = new MtlsReloadOptions { Watch = false, PollInterval = TimeSpan.FromMinutes(1) };
+        var volume = KubernetesSecretVolume.Create(_dir);
+        using var nextRoot = TestPki.CreateRoot("Rotation Root 2");
+        var first = Issue("first", _root);
+        var second = Issue("second", nextRoot);
+        volume.WriteCertManagerSecret(first);
+        var factory = Factory(time);
+        var source = factory.GetCertificateSource(Name, CertManager(_dir), reload);
+        var trust = factory.GetTrustBundleSource(Name, new TrustedCaOptions(), CertManager(_dir), reload);
+        var pairs = new ConcurrentQueue<string>();
+        string Pair() => $"{source.Current.ThumbprintSha256} + {trust.Current.Anchors[0].Subject}";
+        var certificateChanges = Record(source.GetChangeToken, Pair);
+        var trustChanges = Record(trust.GetChangeToken, Pair);
+
+        volume.WriteCertManagerSecret(second);
+        time.Advance(reload.PollInterval);
+
+        var expected = $"{second.ThumbprintSha256} + CN=Rotation Root 2";
+        Assert.Equal([expected], certificateChanges.Seen);
+        Assert.Equal([expected], trustChanges.Seen);
+        Assert.Equal(1, ((IReloadingSource)source).Version);
+        Assert.Equal(1, ((IReloadingSource)trust).Version);
+        Assert.Single(Logs(401));
+        Assert.Single(Logs(405));
+
+        // Only the CA changes: the certificate source stays quiet and keeps its material.
+        var material = source.Current;
+        volume.WriteCertManagerSecret(second, nextRoot.ExportCertificatePem() + _root.ExportCertificatePem());
+        time.Advance(reload.PollInterval);
+        Assert.Single(certificateChanges.Seen);
+        Assert.Equal(2, trustChanges.Count);
+        Assert.Same(material, source.Current);
+        Assert.False(material.IsDisposed);
+    }
+
+    [Fact]
+    public void ReloadNow_ChangeCallbackWaitsForAReloadOnAnotherThread_NotBlockedByTheReloadLock()
+    {
+        // A subscriber that reloads (or reads something that takes the source's lock) from another thread and waits for
+        // it must not deadlock: the token fires after the reload lock is released.
+        var time = NewFakeTime();
+        var reload = new MtlsReloadOptions { Watch = false, PollInterval = TimeSpan.Zero };
+        var first = Issue("first");
+        var second = Issue("second");
+        var certPath = Path.Combine(_dir, "tls.crt");
+        var keyPath = Path.Combine(_dir, "tls.key");
+        first.WritePem(certPath, keyPath);
+        var source = (IReloadingSource)Factory(time).GetCertificateSource(Name, new CertificateSourceOptions { Path = certPath, KeyPath = keyPath }, reload);
+        var finished = false;
+        using var registration = ((ICertificateSource)source).GetChangeToken().RegisterChangeCallback(
+            _ => finished = Task.Run(source.ReloadNow).Wait(Deadline), null);
+        second.WritePem(certPath, keyPath);
+
+        Assert.True(source.ReloadNow());
+
+        Assert.True(finished, "the reload started by the change callback was blocked by the reload lock");
+    }
+
+    [Fact]
+    public void CertificateMaterial_TwentyRotations_RetiredDisposedOnlyAfterTheirLastLease()
+    {
+        // Every fifth material is leased as a handshake in flight would; rotation must retire the others at once and
+        // keep the leased ones usable (a real handshake on a retired, leased context) until released.
+        var time = NewFakeTime();
+        var reload = new MtlsReloadOptions { Watch = false, PollInterval = TimeSpan.Zero };
+        var certPath = Path.Combine(_dir, "tls.crt");
+        var keyPath = Path.Combine(_dir, "tls.key");
+        Issue("rotation-0").WritePem(certPath, keyPath);
+        var source = Factory(time).GetCertificateSource(Name, new CertificateSourceOptions { Path = certPath, KeyPath = keyPath }, reload);
+        var seen = new List<CertificateMaterial> { source.Current };
+        var leased = new List<CertificateMaterial>();
+        for (var i = 1; i <= 20; i++)
+        {
+            var previous = source.Current;
+            if (i % 5 == 0)
+            {
+                Assert.True(previous.TryAcquire());
+                leased.Add(previous);
+            }
+
+            Issue($"rotation-{i}").WritePem(certPath, keyPath);
+            Assert.True(((IReloadingSource)source).ReloadNow());
+            seen.Add(source.Current);
+        }
+
+        // A reload that reads the same files keeps the current material (the duplicate just read is disposed, unseen).
+        Assert.False(((IReloadingSource)source).ReloadNow());
+        var current = source.Current;
+        Assert.Same(seen[^1], current);
+        Assert.False(current.IsDisposed);
+        foreach (var retired in seen.Take(seen.Count - 1).Except(leased))
+        {
+            Assert.True(retired.IsDisposed, $"{retired} was retired without a lease but not disposed");
+            Assert.Equal(IntPtr.Zero, retired.Certificate.Handle);
+        }
+
+        foreach (var inUse in leased)
+        {
+            Assert.False(inUse.IsDisposed);
+            Assert.True(HandshakeWorks(inUse, _root.Certificate), $"a handshake on the leased, retired {inUse} failed");
+            inUse.Release();
+            Assert.True(inUse.IsDisposed);
+        }
+
+        Assert.True(current.TryAcquire());
+        current.Release();
+        Assert.False(current.IsDisposed);
+    }
+
+    [Fact]
+    public void TrustBundle_LoadFile_BundleCutOffInSecondBlock_RefusedLikeTheReloadingSource()
+    {
+        // The public loader and the reloading sources read trust files the same way, torn-write check included.
+        using var nextRoot = TestPki.CreateRoot("Rotation Root 2");
+        var path = Path.Combine(_dir, "ca.crt");
+        var first = nextRoot.ExportCertificatePem();
+        File.WriteAllText(path, (first + _root.ExportCertificatePem())[..(first.Length + 40)]);
+
+        var error = Assert.Throws<CertificateLoadException>(() => TrustBundle.LoadFile(path));
+
+        Assert.Contains("incomplete PEM block", error.Message, StringComparison.Ordinal);
+        Assert.Equal(CertificateLoadErrorKind.NotACertificate, error.Kind);
+        File.WriteAllText(path, first + _root.ExportCertificatePem());
+        Assert.Equal(["CN=Rotation Root 2", "CN=Rotation Root"], TrustBundle.LoadFile(path).Anchors.Select(a => a.Subject));
+    }
+
+    /// <summary>A TLS handshake in memory with <paramref name="material"/>'s context as the server certificate.</summary>
+    private static bool HandshakeWorks(CertificateMaterial material, System.Security.Cryptography.X509Certificates.X509Certificate2 root)
+    {
+        var (clientStream, serverStream) = ConnectedStreams();
+        using var client = new System.Net.Security.SslStream(clientStream);
+        using var server = new System.Net.Security.SslStream(serverStream);
+        var serverTask = server.AuthenticateAsServerAsync(new System.Net.Security.SslServerAuthenticationOptions { ServerCertificateContext = material.Context });
+        var chainPolicy = new System.Security.Cryptography.X509Certificates.X509ChainPolicy
+        {
+            TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust,
+            RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+            DisableCertificateDownloads = true,
+        };
+        chainPolicy.CustomTrustStore.Add(root);
+        var clientTask = client.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
+        {
+            TargetHost = "localhost",
+            CertificateChainPolicy = chainPolicy,
+        });
+        Task.WaitAll([serverTask, clientTask], Deadline);
+        return client.IsAuthenticated && server.IsAuthenticated;
+    }
+
+    private static (Stream Client, Stream Server) ConnectedStreams()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var client = new System.Net.Sockets.TcpClient();
+        client.Connect((System.Net.IPEndPoint)listener.LocalEndpoint);
+        var server = listener.AcceptTcpClient();
+        return (client.GetStream(), server.GetStream());
+    }
+
     /// <summary>Re-registers on every firing, as <c>ChangeToken.OnChange</c> consumers do.</summary>
     private sealed class ChangeRecorder : IDisposable
     {
