@@ -26,6 +26,7 @@ public sealed class RotationSourceTests : IDisposable
     private readonly TestCertificateAuthority _root = TestPki.CreateRoot("Rotation Root");
     private readonly TestCertificateAuthority _issuing;
     private readonly List<IDisposable> _disposables = [];
+    private readonly SemaphoreSlim _logged = new(0);
     private ServiceProvider? _provider;
 
     public RotationSourceTests(ITestOutputHelper output)
@@ -44,6 +45,7 @@ public sealed class RotationSourceTests : IDisposable
 
         _issuing.Dispose();
         _root.Dispose();
+        _logged.Dispose();
         Directory.Delete(_dir, recursive: true);
     }
 
@@ -54,6 +56,47 @@ public sealed class RotationSourceTests : IDisposable
     /// <summary>Fake time starts at the real now, so that the test PKI's certificates are valid on both clocks.</summary>
     private static FakeTimeProvider NewFakeTime() => new(TimeProvider.System.GetUtcNow());
 
+    /// <summary>Waits for a log event: the collector signals every record (no polling).</summary>
+    private async Task WaitForLogAsync(int eventId, string what, int count = 1)
+    {
+        while (Logs(eventId).Count < count)
+        {
+            if (!await _logged.WaitAsync(Deadline))
+            {
+                throw new TimeoutException($"{what} did not happen within {Deadline.TotalSeconds} s.");
+            }
+        }
+    }
+
+    /// <summary>Waits until a condition holds, checking it again each time the source's change token fires (no polling).</summary>
+    private static async Task UntilChangedAsync(Func<IChangeToken> token, Func<bool> condition, string what)
+    {
+        while (!condition())
+        {
+            var fired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using (token().RegisterChangeCallback(static s => ((TaskCompletionSource)s!).TrySetResult(), fired))
+            {
+                if (condition())
+                {
+                    return;
+                }
+
+                try
+                {
+                    await fired.Task.WaitAsync(Deadline);
+                }
+                catch (TimeoutException)
+                {
+                    throw new TimeoutException($"{what} did not happen within {Deadline.TotalSeconds} s.");
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Polls: only for states nothing signals (which folders are watched: the watchers move after the change token
+    /// fired). Everything else waits on a change token or a log record.
+    /// </summary>
     private static async Task Eventually(Func<bool> condition, TimeSpan timeout, string what)
     {
         var stopwatch = Stopwatch.StartNew();
@@ -85,7 +128,7 @@ public sealed class RotationSourceTests : IDisposable
     {
         var services = new ServiceCollection();
         services.AddSingleton(time);
-        services.AddLogging(l => l.SetMinimumLevel(LogLevel.Debug).AddFakeLogging());
+        services.AddLogging(l => l.SetMinimumLevel(LogLevel.Debug).AddFakeLogging(o => o.OutputSink = _ => _logged.Release()));
         services.AddMtlsCore();
         MtlsSourceDeclaration.Declare(services, Name);
         services.AddHealthChecks().AddMtlsCertificates();
@@ -124,7 +167,7 @@ public sealed class RotationSourceTests : IDisposable
 
         volume.WriteCertManagerSecret(second);
 
-        await Eventually(() => changes.Count == 1, Deadline, "the change token firing after the ..data swap");
+        await changes.WaitForCountAsync(1, "the change token firing after the ..data swap");
         Assert.Equal(second.ThumbprintSha256, source.Current.ThumbprintSha256);
         Assert.Equal([second.ThumbprintSha256], changes.Seen);
         Assert.Single(source.Current.Intermediates);
@@ -158,7 +201,7 @@ public sealed class RotationSourceTests : IDisposable
         files["revision"] = "2";
         Assert.True(volume.Update(files));
 
-        await Eventually(() => Logs(404).Count > 0, Deadline, "the reload after the swap");
+        await WaitForLogAsync(404, "the reload after the swap");
         Assert.Equal(0, changes.Count);
         Assert.Equal(0, ((IReloadingSource)source).Version);
         Assert.Equal(certificate.ThumbprintSha256, source.Current.ThumbprintSha256);
@@ -178,7 +221,7 @@ public sealed class RotationSourceTests : IDisposable
         InPlaceFileWriter.Write(certPath, File.ReadAllBytes(certPath));
         InPlaceFileWriter.Write(keyPath, File.ReadAllBytes(keyPath));
 
-        await Eventually(() => Logs(404).Count > 0, Deadline, "the reload after the rewrite");
+        await WaitForLogAsync(404, "the reload after the rewrite");
         Assert.Equal(0, changes.Count);
         Assert.Equal(0, ((IReloadingSource)source).Version);
     }
@@ -226,12 +269,12 @@ public sealed class RotationSourceTests : IDisposable
         using var sampler = new CurrentSampler(() => source.Current.ThumbprintSha256);
 
         writer.WriteCertificateOnly(second);
-        await Eventually(() => Logs(403).Count > 0, Deadline, "a reload attempt on the torn folder");
+        await WaitForLogAsync(403, "a reload attempt on the torn folder");
         Assert.Equal(first.ThumbprintSha256, source.Current.ThumbprintSha256);
         Assert.Equal(0, changes.Count);
 
         writer.WriteKey(second);
-        await Eventually(() => source.Current.ThumbprintSha256 == second.ThumbprintSha256, Deadline, "the new pair");
+        await UntilChangedAsync(source.GetChangeToken, () => source.Current.ThumbprintSha256 == second.ThumbprintSha256, "the new pair");
 
         writer.WriteBundle(_root);
         var samples = await sampler.StopAsync();
@@ -295,7 +338,7 @@ public sealed class RotationSourceTests : IDisposable
             ["ca.crt"] = _root.ExportCertificatePem(),
         });
 
-        await Eventually(() => state.LastError is not null, Deadline, "the failed reload");
+        await WaitForLogAsync(402, "the failed reload");
         Assert.Equal(CertificateLoadErrorKind.NotACertificate, Assert.IsType<CertificateLoadException>(state.LastError).Kind);
         Assert.Equal(first.ThumbprintSha256, source.Current.ThumbprintSha256);
         Assert.Equal(0, changes.Count);
@@ -306,7 +349,7 @@ public sealed class RotationSourceTests : IDisposable
         Assert.DoesNotContain("PRIVATE KEY", health.Description, StringComparison.Ordinal);
 
         volume.WriteCertManagerSecret(second);
-        await Eventually(() => source.Current.ThumbprintSha256 == second.ThumbprintSha256, Deadline, "recovery");
+        await UntilChangedAsync(source.GetChangeToken, () => source.Current.ThumbprintSha256 == second.ThumbprintSha256, "recovery");
         Assert.Null(state.LastError);
         Assert.Equal(HealthStatus.Healthy, (await HealthAsync()).Status);
     }
@@ -324,13 +367,13 @@ public sealed class RotationSourceTests : IDisposable
 
         File.Delete(keyPath);
 
-        await Eventually(() => state.LastError is not null, Deadline, "the failed reload");
+        await WaitForLogAsync(402, "the failed reload");
         Assert.Equal(CertificateLoadErrorKind.FileNotFound, Assert.IsType<CertificateLoadException>(state.LastError).Kind);
         Assert.Equal(first.ThumbprintSha256, source.Current.ThumbprintSha256);
 
         FileWriter.WriteAtomically(keyPath, second.ExportKeyPem());
         FileWriter.WriteAtomically(certPath, second.ExportCertificatePem());
-        await Eventually(() => source.Current.ThumbprintSha256 == second.ThumbprintSha256, Deadline, "the new pair");
+        await UntilChangedAsync(source.GetChangeToken, () => source.Current.ThumbprintSha256 == second.ThumbprintSha256, "the new pair");
         Assert.Null(state.LastError);
     }
 
@@ -382,16 +425,16 @@ public sealed class RotationSourceTests : IDisposable
 
         // Step 1: the new CA joins the bundle; the certificate is still issued by the old one.
         volume.WriteCertManagerSecret(oldLeaf, _root.ExportCertificatePem() + nextRoot.ExportCertificatePem());
-        await Eventually(() => changes.Count == 1, Deadline, "the overlap bundle");
+        await changes.WaitForCountAsync(1, "the overlap bundle");
         Assert.Equal(["CN=Rotation Root", "CN=Rotation Root 2"], trust.Current.Anchors.Select(a => a.Subject));
         Assert.True(trust.Current.Contains(nextRoot.Certificate));
 
         // Step 2: the certificate moves to the new CA and the old CA leaves the bundle.
         volume.WriteCertManagerSecret(newLeaf, nextRoot.ExportCertificatePem());
-        await Eventually(() => changes.Count == 2, Deadline, "the bundle without the old CA");
+        await changes.WaitForCountAsync(2, "the bundle without the old CA");
         Assert.Equal(["CN=Rotation Root 2"], trust.Current.Anchors.Select(a => a.Subject));
         Assert.False(trust.Current.Contains(_root.Certificate));
-        await Eventually(() => source.Current.ThumbprintSha256 == newLeaf.ThumbprintSha256, Deadline, "the new certificate");
+        await UntilChangedAsync(source.GetChangeToken, () => source.Current.ThumbprintSha256 == newLeaf.ThumbprintSha256, "the new certificate");
         Assert.Equal(["CN=Rotation Root,CN=Rotation Root 2", "CN=Rotation Root 2"], changes.Seen);
         Assert.Equal(2, Logs(405).Count);
     }
@@ -482,7 +525,7 @@ public sealed class RotationSourceTests : IDisposable
         {
             var next = Issue($"v{version}");
             Publish(version, next);
-            await Eventually(() => source.Current.ThumbprintSha256 == next.ThumbprintSha256, Deadline, $"version {version}");
+            await UntilChangedAsync(source.GetChangeToken, () => source.Current.ThumbprintSha256 == next.ThumbprintSha256, $"version {version}");
         }
 
         await Eventually(() => WatchedFolders(source).Contains(Path.Combine(_dir, "v5")), Deadline, "the watcher moving to v5");
@@ -518,7 +561,7 @@ public sealed class RotationSourceTests : IDisposable
         }, new MtlsReloadOptions { PollInterval = TimeSpan.Zero });
 
         Publish(2, second);
-        await Eventually(() => source.Current.ThumbprintSha256 == second.ThumbprintSha256, Deadline, "the folder symlink switch");
+        await UntilChangedAsync(source.GetChangeToken, () => source.Current.ThumbprintSha256 == second.ThumbprintSha256, "the folder symlink switch");
 
         // The watcher followed the link: a rewrite inside v2 (not v1) is seen too.
         var third = Issue("v2-rewritten");
@@ -526,7 +569,7 @@ public sealed class RotationSourceTests : IDisposable
         Assert.DoesNotContain(Path.Combine(_dir, "v1"), WatchedFolders(source));
         Assert.Contains(_dir, WatchedFolders(source));
         third.WritePem(Path.Combine(_dir, "v2", "tls.crt"), Path.Combine(_dir, "v2", "tls.key"));
-        await Eventually(() => source.Current.ThumbprintSha256 == third.ThumbprintSha256, Deadline, "the rewrite inside the new folder");
+        await UntilChangedAsync(source.GetChangeToken, () => source.Current.ThumbprintSha256 == third.ThumbprintSha256, "the rewrite inside the new folder");
     }
 
     [Fact]
@@ -541,13 +584,18 @@ public sealed class RotationSourceTests : IDisposable
         var source = Factory(TimeProvider.System).GetCertificateSource(Name, new CertificateSourceOptions { Path = certPath, KeyPath = keyPath }, new MtlsReloadOptions { PollInterval = TimeSpan.Zero });
         using var stop = new CancellationTokenSource();
         var appends = 0;
+        var noiseStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var noise = new Thread(() =>
         {
             var log = Path.Combine(_dir, "app.log");
             while (!stop.IsCancellationRequested)
             {
                 File.AppendAllText(log, "busy\n");
-                Interlocked.Increment(ref appends);
+                if (Interlocked.Increment(ref appends) == 10)
+                {
+                    noiseStarted.TrySetResult();
+                }
+
                 Thread.Sleep(10);
             }
         });
@@ -555,9 +603,9 @@ public sealed class RotationSourceTests : IDisposable
 
         try
         {
-            await Eventually(() => Volatile.Read(ref appends) >= 10, Deadline, "the noise to start");
+            await noiseStarted.Task.WaitAsync(Deadline);
             second.WritePem(certPath, keyPath);
-            await Eventually(() => source.Current.ThumbprintSha256 == second.ThumbprintSha256, Deadline, "the rotation under constant unrelated writes");
+            await UntilChangedAsync(source.GetChangeToken, () => source.Current.ThumbprintSha256 == second.ThumbprintSha256, "the rotation under constant unrelated writes");
         }
         finally
         {
@@ -616,8 +664,8 @@ public sealed class RotationSourceTests : IDisposable
 
         volume.WriteCertManagerSecret(second);
 
-        await Eventually(() => changes.Count == 1, Deadline, "the change");
-        await Eventually(() => Logs(407).Count == 1, Deadline, "the callback failure log");
+        await changes.WaitForCountAsync(1, "the change");
+        await WaitForLogAsync(407, "the callback failure log");
         Assert.Empty(Logs(402));
         Assert.Null(((IReloadingSource)source).LastError);
         Assert.Equal(second.ThumbprintSha256, source.Current.ThumbprintSha256);
@@ -680,7 +728,8 @@ public sealed class RotationSourceTests : IDisposable
             var started = Stopwatch.GetTimestamp();
             write(certificates[i]);
             var expected = certificates[i].ThumbprintSha256;
-            await Eventually(() => changed.ContainsKey(expected), Deadline, $"rotation {i}");
+            await changes.WaitForCountAsync(i, $"rotation {i}");
+            Assert.True(changed.ContainsKey(expected), $"rotation {i} changed to another certificate");
             latencies.Add(Stopwatch.GetElapsedTime(started, changed[expected]));
         }
 
@@ -861,16 +910,37 @@ public sealed class RotationSourceTests : IDisposable
     private sealed class ChangeRecorder : IDisposable
     {
         private readonly ConcurrentQueue<string> _seen = new();
+        private readonly SemaphoreSlim _changed = new(0);
         private readonly IDisposable _registration;
 
         public ChangeRecorder(Func<IChangeToken> token, Func<string> current) =>
-            _registration = ChangeToken.OnChange(token, () => _seen.Enqueue(current()));
+            _registration = ChangeToken.OnChange(token, () =>
+            {
+                _seen.Enqueue(current());
+                _changed.Release();
+            });
 
         public int Count => _seen.Count;
 
         public string[] Seen => [.. _seen];
 
-        public void Dispose() => _registration.Dispose();
+        /// <summary>Waits until the token fired <paramref name="count"/> times in all (signalled by each firing, no polling).</summary>
+        public async Task WaitForCountAsync(int count, string what)
+        {
+            while (Count < count)
+            {
+                if (!await _changed.WaitAsync(Deadline))
+                {
+                    throw new TimeoutException($"{what} did not happen within {Deadline.TotalSeconds} s.");
+                }
+            }
+        }
+
+        public void Dispose()
+        {
+            _registration.Dispose();
+            _changed.Dispose();
+        }
     }
 
     /// <summary>Reads a value every millisecond on another thread, as handshakes would, keeping each distinct run once.</summary>
