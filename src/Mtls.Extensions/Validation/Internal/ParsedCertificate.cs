@@ -92,6 +92,7 @@ internal sealed class ParsedCertificate
     [
         X509Oids.BasicConstraints, X509Oids.KeyUsage, X509Oids.ExtendedKeyUsage, X509Oids.SubjectAltName, X509Oids.NameConstraints,
         X509Oids.CertificatePolicies, X509Oids.PolicyConstraints, X509Oids.InhibitAnyPolicy, X509Oids.PolicyMappings,
+        X509Oids.SubjectKeyIdentifier, X509Oids.AuthorityKeyIdentifier, // judged (and refused when critical) by the key identifier rule
     ];
 
     private ParsedCertificate(byte[] raw, CertificateHash hash)

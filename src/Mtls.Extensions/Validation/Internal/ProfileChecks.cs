@@ -158,18 +158,25 @@ internal static class ProfileChecks
         var relax = c.Options.AllowMissingKeyIdentifiers;
         for (var i = 0; i < c.Path.Length; i++)
         {
-            var cert = c.Path[i];
-            var selfSigned = c.IsSelfSigned(i);
-            if (cert.Extensions.Any(e => e.Critical && e.Oid is X509Oids.SubjectKeyIdentifier or X509Oids.AuthorityKeyIdentifier))
+            if (c.Path[i].Extensions.Any(e => e.Critical && e.Oid is X509Oids.SubjectKeyIdentifier or X509Oids.AuthorityKeyIdentifier))
             {
                 return new(MtlsRejectionReason.InvalidKeyIdentifier, $"{Who(c, i)} marks a key identifier extension critical (RFC 5280 §4.2.1.1-2: MUST NOT)");
             }
+        }
 
-            if (i > 0 && cert.SubjectKeyId is null && !relax)
+        // The CAs' subject key identifiers first, from the anchor down: a missing SKI is why the next AKI is missing.
+        for (var i = c.AnchorIndex; i >= 1 && !relax; i--)
+        {
+            if (c.Path[i].SubjectKeyId is null)
             {
                 return new(MtlsRejectionReason.MissingKeyIdentifier, $"{Who(c, i)} is a CA without a subjectKeyIdentifier (RFC 5280 §4.2.1.2; AllowMissingKeyIdentifiers relaxes this)");
             }
+        }
 
+        for (var i = c.AnchorIndex; i >= 0; i--)
+        {
+            var cert = c.Path[i];
+            var selfSigned = c.IsSelfSigned(i);
             if (!selfSigned && cert.AuthorityKeyId?.KeyId is null && !relax)
             {
                 return new(MtlsRejectionReason.MissingKeyIdentifier, $"{Who(c, i)} has no authorityKeyIdentifier with a keyIdentifier (RFC 5280 §4.2.1.1; AllowMissingKeyIdentifiers relaxes this)");
