@@ -6,8 +6,11 @@ namespace Mtls.Extensions.Benchmarks;
 
 /// <summary>
 /// The validator on a 3-level ECDSA P-256 chain (root -> issuing CA -> client leaf, the issuing CA sent by the peer),
-/// against a raw X509Chain.Build with the same policy. The library builds no chain of its own in a handshake: SslStream
-/// builds it with the pinned policy and <c>ValidateBuiltChain</c> judges it; <c>Validate</c> is the fallback that builds.
+/// against a raw X509Chain.Build with the same policy. In a handshake SslStream builds the chain with the pinned policy
+/// and <c>ValidateBuiltChain</c> judges it with the library's own path builder and profile checks; <c>Validate</c> (the
+/// resumption and fallback path) builds no X509Chain at all. The per-trust-snapshot judgement cache makes a repeated
+/// leaf cost a hash and lookups; <c>*_NewLeafEachTime</c> cycles through more leaves than the cache holds, so the leaf is
+/// parsed and its signature verified every time (the intermediate's judgement is reused).
 /// </summary>
 [MemoryDiagnoser]
 public class ValidatorBenchmarks
@@ -20,6 +23,13 @@ public class ValidatorBenchmarks
     private X509Certificate2Collection _sent = null!;
     private PeerCertificateValidator _validator = null!;
     private X509Chain _builtBySslStream = null!;
+    private X509Certificate2[] _manyLeaves = null!;
+    private int _next;
+    private X509Certificate2 _crossLeaf = null!;
+    private X509Certificate2Collection _crossSent = null!;
+
+    /// <summary>Gets a value indicating whether the validator accepts the cross-signed chain (printed, since a build before the path builder refuses it).</summary>
+    public bool CrossSignedAccepted { get; private set; }
 
     [GlobalSetup]
     public void Setup()
@@ -37,11 +47,33 @@ public class ValidatorBenchmarks
         {
             throw new InvalidOperationException("The benchmark chain does not validate.");
         }
+
+        _manyLeaves = new X509Certificate2[1500];
+        for (var i = 0; i < _manyLeaves.Length; i++)
+        {
+            using var leaf = _issuing.IssueClient($"client-{i}", $"spiffe://example.org/ns/default/sa/client-{i}");
+            _manyLeaves[i] = leaf.PublicCopy();
+        }
+
+        var newRoot = TestPki.CreateRoot("Bench New Root");
+        var migrating = newRoot.CreateIntermediate("Bench Migrating CA");
+        var crossSigned = _root.CrossSign(migrating);
+        using var crossLeaf = migrating.IssueClient("migrating", "spiffe://example.org/ns/default/sa/migrating");
+        _crossLeaf = crossLeaf.PublicCopy();
+        _crossSent = [migrating.PublicCopy(), crossSigned.PublicCopy()];
+        CrossSignedAccepted = _validator.Validate(_crossLeaf, _crossSent, _trust, PeerRole.Client).IsValid;
+        Console.WriteLine($"// cross-signed chain accepted: {CrossSignedAccepted}");
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
+        foreach (var leaf in _manyLeaves)
+        {
+            leaf.Dispose();
+        }
+
+        _crossLeaf.Dispose();
         _builtBySslStream.Dispose();
         _leaf.Dispose();
         _issuing.Dispose();
@@ -73,4 +105,32 @@ public class ValidatorBenchmarks
     /// <summary>The fallback path from the DER bytes a new connection delivers (first time: parse + build + checks).</summary>
     [Benchmark]
     public bool Validate_FirstTime_FromDer() => _validator.Validate(_leafDer, _sent, _trust, PeerRole.Client).IsValid;
+
+    /// <summary>What a full handshake spends on the peer's certificate: SslStream's chain build with the pinned policy, then the verdict.</summary>
+    [Benchmark]
+    public bool Handshake_ChainBuildAndVerdict()
+    {
+        using var chain = new X509Chain { ChainPolicy = _validator.CreateChainPolicy(_trust, PeerRole.Client) };
+        chain.ChainPolicy.ExtraStore.AddRange(_sent);
+        chain.Build(_leaf.Certificate);
+        var valid = _validator.ValidateBuiltChain(_leaf.Certificate, chain, _trust, PeerRole.Client).IsValid;
+        foreach (var element in chain.ChainElements)
+        {
+            element.Certificate.Dispose();
+        }
+
+        return valid;
+    }
+
+    /// <summary>The resumption/fallback path with a leaf the judgement cache has not seen: parse it, verify its signature, run every check.</summary>
+    [Benchmark]
+    public bool Validate_NewLeafEachTime()
+    {
+        var leaf = _manyLeaves[_next++ % _manyLeaves.Length];
+        return _validator.Validate(leaf, _sent, _trust, PeerRole.Client).IsValid;
+    }
+
+    /// <summary>A cross-signed intermediate sent in both versions, the unpinned one first (the platform alone refuses this chain).</summary>
+    [Benchmark]
+    public bool Validate_CrossSigned() => _validator.Validate(_crossLeaf, _crossSent, _trust, PeerRole.Client).IsValid;
 }

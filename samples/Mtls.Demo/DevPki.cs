@@ -84,15 +84,15 @@ internal sealed class DevPki : IDisposable
         return pki;
     }
 
-    /// <summary>Issues a fresh certificate for a workload (same identity, new key), valid for 30 days.</summary>
+    /// <summary>Issues a fresh certificate for a workload (same identity, new key), valid for 30 days; a server's CN is also one of its SANs (CA/B BR §7.1.4.3).</summary>
     public TestCertificate Issue(string workload)
     {
         var now = DateTimeOffset.UtcNow;
         return workload switch
         {
-            "inventory" => Issuing.IssueLeaf("inventory", o => o.ForServer().WithDnsNames("localhost").WithIpAddresses(IPAddress.Loopback).WithSpiffeId(InventoryId).ValidBetween(now.AddMinutes(-5), now.AddDays(30))),
+            "inventory" => Issuing.IssueLeaf("inventory", o => o.ForServer().WithDnsNames("localhost", "inventory").WithIpAddresses(IPAddress.Loopback).WithSpiffeId(InventoryId).ValidBetween(now.AddMinutes(-5), now.AddDays(30))),
             // Orders serves (serverAuth) and calls Inventory (clientAuth) with one certificate.
-            "orders" => Issuing.IssueLeaf("orders", o => o.WithDnsNames("localhost").WithIpAddresses(IPAddress.Loopback).WithSpiffeId(OrdersId).ValidBetween(now.AddMinutes(-5), now.AddDays(30))),
+            "orders" => Issuing.IssueLeaf("orders", o => o.WithDnsNames("localhost", "orders").WithIpAddresses(IPAddress.Loopback).WithSpiffeId(OrdersId).ValidBetween(now.AddMinutes(-5), now.AddDays(30))),
             "demo" => Issuing.IssueLeaf("demo", o => o.ForClient().WithSpiffeId(DemoId).ValidBetween(now.AddMinutes(-5), now.AddDays(30))),
             "billing" => Issuing.IssueLeaf("billing", o => o.ForClient().WithSpiffeId(BillingId).ValidBetween(now.AddMinutes(-5), now.AddDays(30))),
             _ => throw new ArgumentOutOfRangeException(nameof(workload), workload, "unknown workload"),

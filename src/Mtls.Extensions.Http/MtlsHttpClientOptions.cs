@@ -26,7 +26,7 @@ public sealed class MtlsHttpClientOptions
     /// <summary>Gets or sets a value indicating whether server certificates without an extended key usage extension are accepted.</summary>
     public bool AllowMissingExtendedKeyUsage { get; set; }
 
-    /// <summary>Gets or sets the maximum number of certificates in the server's chain, anchor included (default 4).</summary>
+    /// <summary>Gets or sets the maximum number of CA certificates above the server's leaf, the anchor included; self-issued intermediates are not counted (default 4).</summary>
     public int MaxChainDepth { get; set; } = 4;
 
     /// <summary>Gets or sets how long a TCP connect plus TLS handshake may take (default 10 seconds).</summary>

@@ -14,10 +14,10 @@ internal enum CertificateKind
 
 internal static class CertificateFactory
 {
-    public static (X509Certificate2 Certificate, AsymmetricAlgorithm Key) Create(string name, TestCertificateOptions options, CertificateKind kind, TestCertificateAuthority? issuer, TimeProvider time)
+    public static (X509Certificate2 Certificate, AsymmetricAlgorithm Key) Create(string name, TestCertificateOptions options, CertificateKind kind, TestCertificateAuthority? issuer, TimeProvider time, AsymmetricAlgorithm? existingKey = null, X500DistinguishedName? subjectName = null)
     {
-        var key = CreateKey(options.KeyAlgorithm);
-        var subject = new X500DistinguishedName(options.Subject ?? $"CN={name}");
+        var key = existingKey ?? CreateKey(options.KeyAlgorithm);
+        var subject = subjectName ?? new X500DistinguishedName(options.Subject ?? $"CN={name}");
         var request = key switch
         {
             ECDsa ec => new CertificateRequest(subject, ec, HashAlgorithmName.SHA256),
@@ -28,7 +28,7 @@ internal static class CertificateFactory
         var isCa = options.IsCa ?? kind is CertificateKind.Root or CertificateKind.Intermediate;
         if (!options.OmitBasicConstraints)
         {
-            request.CertificateExtensions.Add(new X509BasicConstraintsExtension(isCa, options.PathLength.HasValue, options.PathLength ?? 0, critical: true));
+            request.CertificateExtensions.Add(new X509BasicConstraintsExtension(isCa, options.PathLength.HasValue, options.PathLength ?? 0, critical: options.BasicConstraintsCritical));
         }
 
         var keyUsage = options.KeyUsage ?? (isCa
@@ -53,24 +53,34 @@ internal static class CertificateFactory
 
         if (options.DnsNames.Count + options.IpAddresses.Count + options.Uris.Count + options.Emails.Count > 0)
         {
-            request.CertificateExtensions.Add(BuildSubjectAlternativeNames(options));
+            request.CertificateExtensions.Add(BuildSubjectAlternativeNames(options, options.SubjectAltNameCritical ?? subject.RawData.Length <= 2));
         }
 
-        if (options.PermittedDnsSubtrees.Count + options.ExcludedDnsSubtrees.Count > 0)
+        if (options.PermittedDnsSubtrees.Count + options.ExcludedDnsSubtrees.Count + options.PermittedSubtrees.Count + options.ExcludedSubtrees.Count > 0)
         {
             request.CertificateExtensions.Add(BuildNameConstraints(options));
         }
 
-        var ski = new X509SubjectKeyIdentifierExtension(request.PublicKey, critical: false);
+        var ski = options.SubjectPublicKeyInfo is { } spki
+            ? new X509SubjectKeyIdentifierExtension(SHA256.HashData(spki).AsSpan(0, 20), critical: false)
+            : new X509SubjectKeyIdentifierExtension(request.PublicKey, critical: false);
         request.CertificateExtensions.Add(ski);
-        if (issuer is not null)
+        if (issuer is not null && issuer.Certificate.Extensions.OfType<X509SubjectKeyIdentifierExtension>().Any())
         {
-            request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(issuer.Certificate, includeKeyIdentifier: true, includeIssuerAndSerial: false));
+            request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(issuer.Certificate, includeKeyIdentifier: true, includeIssuerAndSerial: options.AuthorityKeyIdentifierWithIssuerAndSerial));
         }
 
         if (options.CaIssuersUrl is not null)
         {
             request.CertificateExtensions.Add(new X509AuthorityInformationAccessExtension(ocspUris: null, caIssuersUris: [options.CaIssuersUrl.ToString()]));
+        }
+
+        for (var i = request.CertificateExtensions.Count - 1; i >= 0; i--)
+        {
+            if (options.OmitExtensions.Contains(request.CertificateExtensions[i].Oid?.Value ?? ""))
+            {
+                request.CertificateExtensions.RemoveAt(i);
+            }
         }
 
         var now = time.GetUtcNow();
@@ -81,23 +91,125 @@ internal static class CertificateFactory
         serial[0] &= 0x7F;
         serial[0] |= 0x01;
 
-        X509Certificate2 certificate;
-        if (issuer is null)
+        var signer = issuer is null ? key : (AsymmetricAlgorithm?)issuer.Certificate.GetECDsaPrivateKey() ?? issuer.Certificate.GetRSAPrivateKey()
+            ?? throw new InvalidOperationException($"The issuer {issuer.Certificate.Subject} has no private key.");
+        try
         {
-            var generator = CreateGenerator(key, options.SignatureHash);
-            using var unsigned = request.Create(subject, generator, notBefore, notAfter, serial);
-            certificate = AttachKey(unsigned, key);
+            var generator = CreateGenerator(signer, options.SignatureHash, options.SignWithRsaPss);
+            using var unsigned = request.Create(issuer?.Certificate.SubjectName ?? subject, generator, notBefore, notAfter, serial);
+            var rewrite = options.ExtraExtensions.Count > 0 || options.SerialNumber is not null || options.SubjectPublicKeyInfo is not null;
+            if (!rewrite)
+            {
+                return (AttachKey(unsigned, key), key);
+            }
+
+            var der = Resign(unsigned.RawData, generator, options);
+            var rewritten = X509CertificateLoader.LoadCertificate(der);
+            if (options.SubjectPublicKeyInfo is not null)
+            {
+                return (rewritten, key);
+            }
+
+            try
+            {
+                using (rewritten)
+                {
+                    return (AttachKey(rewritten, key), key);
+                }
+            }
+            catch (Exception ex) when (ex is CryptographicException or ArgumentException)
+            {
+                // A deliberately malformed extension the platform refuses to pair with a key: the public certificate only.
+                return (X509CertificateLoader.LoadCertificate(der), key);
+            }
         }
-        else
+        finally
         {
-            using var issuerKey = (AsymmetricAlgorithm?)issuer.Certificate.GetECDsaPrivateKey() ?? issuer.Certificate.GetRSAPrivateKey()
-                ?? throw new InvalidOperationException($"The issuer {issuer.Certificate.Subject} has no private key.");
-            var generator = CreateGenerator(issuerKey, options.SignatureHash);
-            using var unsigned = request.Create(issuer.Certificate.SubjectName, generator, notBefore, notAfter, serial);
-            certificate = AttachKey(unsigned, key);
+            if (!ReferenceEquals(signer, key))
+            {
+                signer.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Rewrites the to-be-signed part of a certificate (serial number, public key, extensions appended as they are, even
+    /// duplicates) and signs it again: shapes CertificateRequest refuses to produce.
+    /// </summary>
+    private static byte[] Resign(byte[] der, X509SignatureGenerator generator, TestCertificateOptions options)
+    {
+        var certificate = new AsnReader(der, AsnEncodingRules.DER).ReadSequence();
+        var tbs = certificate.ReadSequence();
+        var version = tbs.ReadEncodedValue();
+        var serial = tbs.ReadEncodedValue();
+        var algorithm = tbs.ReadEncodedValue();
+        var issuer = tbs.ReadEncodedValue();
+        var validity = tbs.ReadEncodedValue();
+        var subject = tbs.ReadEncodedValue();
+        var spki = tbs.ReadEncodedValue();
+        var extensions = new List<ReadOnlyMemory<byte>>();
+        if (tbs.HasData)
+        {
+            var list = tbs.ReadSequence(new Asn1Tag(TagClass.ContextSpecific, 3, isConstructed: true)).ReadSequence();
+            while (list.HasData)
+            {
+                extensions.Add(list.ReadEncodedValue());
+            }
         }
 
-        return (certificate, key);
+        var writer = new AsnWriter(AsnEncodingRules.DER);
+        using (writer.PushSequence())
+        {
+            writer.WriteEncodedValue(version.Span);
+            if (options.SerialNumber is { } raw)
+            {
+                writer.WriteEncodedValue([0x02, checked((byte)raw.Length), .. raw]);
+            }
+            else
+            {
+                writer.WriteEncodedValue(serial.Span);
+            }
+
+            writer.WriteEncodedValue(algorithm.Span);
+            writer.WriteEncodedValue(issuer.Span);
+            writer.WriteEncodedValue(validity.Span);
+            writer.WriteEncodedValue(subject.Span);
+            writer.WriteEncodedValue(options.SubjectPublicKeyInfo ?? spki.Span);
+            using (writer.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 3, isConstructed: true)))
+            using (writer.PushSequence())
+            {
+                foreach (var extension in extensions)
+                {
+                    writer.WriteEncodedValue(extension.Span);
+                }
+
+                foreach (var extension in options.ExtraExtensions)
+                {
+                    using (writer.PushSequence())
+                    {
+                        writer.WriteObjectIdentifier(extension.Oid!.Value!);
+                        if (extension.Critical)
+                        {
+                            writer.WriteBoolean(true);
+                        }
+
+                        writer.WriteOctetString(extension.RawData);
+                    }
+                }
+            }
+        }
+
+        var toBeSigned = writer.Encode();
+        var signature = generator.SignData(toBeSigned, options.SignatureHash);
+        var outer = new AsnWriter(AsnEncodingRules.DER);
+        using (outer.PushSequence())
+        {
+            outer.WriteEncodedValue(toBeSigned);
+            outer.WriteEncodedValue(generator.GetSignatureAlgorithmIdentifier(options.SignatureHash));
+            outer.WriteBitString(signature);
+        }
+
+        return outer.Encode();
     }
 
     private static AsymmetricAlgorithm CreateKey(TestKeyAlgorithm algorithm) => algorithm switch
@@ -108,10 +220,12 @@ internal static class CertificateFactory
         TestKeyAlgorithm.Rsa2048 => RSA.Create(2048),
         TestKeyAlgorithm.Rsa3072 => RSA.Create(3072),
         TestKeyAlgorithm.Rsa1024 => RSA.Create(1024),
+        TestKeyAlgorithm.EcdsaP521 => ECDsa.Create(ECCurve.NamedCurves.nistP521),
+        TestKeyAlgorithm.Rsa4096 => RSA.Create(4096),
         _ => throw new ArgumentOutOfRangeException(nameof(algorithm)),
     };
 
-    private static X509SignatureGenerator CreateGenerator(AsymmetricAlgorithm key, HashAlgorithmName hash)
+    private static X509SignatureGenerator CreateGenerator(AsymmetricAlgorithm key, HashAlgorithmName hash, bool pss)
     {
         if (hash == HashAlgorithmName.SHA1)
         {
@@ -121,7 +235,7 @@ internal static class CertificateFactory
         return key switch
         {
             ECDsa ec => X509SignatureGenerator.CreateForECDsa(ec),
-            RSA rsa => X509SignatureGenerator.CreateForRSA(rsa, RSASignaturePadding.Pkcs1),
+            RSA rsa => X509SignatureGenerator.CreateForRSA(rsa, pss ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1),
             _ => throw new NotSupportedException(),
         };
     }
@@ -142,7 +256,7 @@ internal static class CertificateFactory
         }
     }
 
-    private static X509Extension BuildSubjectAlternativeNames(TestCertificateOptions options)
+    private static X509Extension BuildSubjectAlternativeNames(TestCertificateOptions options, bool critical)
     {
         // Built by hand so that any URI (including invalid SPIFFE IDs) and email can be written.
         var writer = new AsnWriter(AsnEncodingRules.DER);
@@ -169,7 +283,7 @@ internal static class CertificateFactory
             }
         }
 
-        return new X509Extension("2.5.29.17", writer.Encode(), critical: false);
+        return new X509Extension("2.5.29.17", writer.Encode(), critical);
     }
 
     private static X509Extension BuildNameConstraints(TestCertificateOptions options)
@@ -177,13 +291,13 @@ internal static class CertificateFactory
         var writer = new AsnWriter(AsnEncodingRules.DER);
         using (writer.PushSequence())
         {
-            WriteSubtrees(writer, 0, options.PermittedDnsSubtrees);
-            WriteSubtrees(writer, 1, options.ExcludedDnsSubtrees);
+            WriteSubtrees(writer, 0, [.. options.PermittedDnsSubtrees.Select(n => "dns:" + n), .. options.PermittedSubtrees]);
+            WriteSubtrees(writer, 1, [.. options.ExcludedDnsSubtrees.Select(n => "dns:" + n), .. options.ExcludedSubtrees]);
         }
 
-        return new X509Extension("2.5.29.30", writer.Encode(), critical: true);
+        return new X509Extension("2.5.29.30", writer.Encode(), options.NameConstraintsCritical);
 
-        static void WriteSubtrees(AsnWriter writer, int tag, IList<string> names)
+        static void WriteSubtrees(AsnWriter writer, int tag, List<string> names)
         {
             if (names.Count == 0)
             {
@@ -196,10 +310,53 @@ internal static class CertificateFactory
                 {
                     using (writer.PushSequence())
                     {
-                        writer.WriteCharacterString(UniversalTagNumber.IA5String, name, new Asn1Tag(TagClass.ContextSpecific, 2));
+                        WriteGeneralName(writer, name);
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>Writes a GeneralName given as <c>type:value</c> (dns, ip with /prefix, uri, email, dn).</summary>
+    internal static void WriteGeneralName(AsnWriter writer, string typed)
+    {
+        var colon = typed.IndexOf(':', StringComparison.Ordinal);
+        var (type, value) = colon < 0 ? ("dns", typed) : (typed[..colon], typed[(colon + 1)..]);
+        switch (type)
+        {
+            case "dns":
+                writer.WriteCharacterString(UniversalTagNumber.IA5String, value, new Asn1Tag(TagClass.ContextSpecific, 2));
+                break;
+            case "uri":
+                writer.WriteCharacterString(UniversalTagNumber.IA5String, value, new Asn1Tag(TagClass.ContextSpecific, 6));
+                break;
+            case "email":
+                writer.WriteCharacterString(UniversalTagNumber.IA5String, value, new Asn1Tag(TagClass.ContextSpecific, 1));
+                break;
+            case "dn":
+                using (writer.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 4, isConstructed: true)))
+                {
+                    writer.WriteEncodedValue(new X500DistinguishedName(value).RawData);
+                }
+
+                break;
+            case "ip":
+                var slash = value.IndexOf('/', StringComparison.Ordinal);
+                var address = System.Net.IPAddress.Parse(slash < 0 ? value : value[..slash]).GetAddressBytes();
+                var prefix = slash < 0 ? address.Length * 8 : int.Parse(value[(slash + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+                var mask = new byte[address.Length];
+                for (var bit = 0; bit < prefix; bit++)
+                {
+                    mask[bit / 8] |= (byte)(0x80 >> (bit % 8));
+                }
+
+                writer.WriteOctetString([.. address, .. mask], new Asn1Tag(TagClass.ContextSpecific, 7));
+                break;
+            case "raw-ip":
+                writer.WriteOctetString(Convert.FromHexString(value), new Asn1Tag(TagClass.ContextSpecific, 7));
+                break;
+            default:
+                throw new ArgumentException($"Unknown name type '{type}' in '{typed}'.", nameof(typed));
         }
     }
 

@@ -90,6 +90,25 @@ public sealed class TestCertificateAuthority : IDisposable
         return new TestCertificateAuthority(certificate, this, _time);
     }
 
+    /// <summary>
+    /// Cross-signs another CA: issues a second certificate with <paramref name="ca"/>'s subject and key, signed by this CA,
+    /// as during a CA migration. Certificates <paramref name="ca"/> issues chain through either version.
+    /// </summary>
+    /// <param name="ca">The CA to cross-sign.</param>
+    /// <param name="configure">Adjusts the cross-certificate.</param>
+    /// <returns>The cross-certified CA (same key as <paramref name="ca"/>), whose parent is this CA.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="ca"/> is <see langword="null"/>.</exception>
+    public TestCertificateAuthority CrossSign(TestCertificateAuthority ca, Action<TestCertificateOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(ca);
+        var options = new TestCertificateOptions();
+        configure?.Invoke(options);
+        System.Security.Cryptography.AsymmetricAlgorithm key = (System.Security.Cryptography.AsymmetricAlgorithm?)ca.Certificate.GetECDsaPrivateKey() ?? ca.Certificate.GetRSAPrivateKey()
+            ?? throw new ArgumentException($"The CA {ca.Certificate.Subject} has no private key.", nameof(ca));
+        var (certificate, _) = CertificateFactory.Create(ca.Certificate.Subject, options, CertificateKind.Intermediate, this, _time, key, ca.Certificate.SubjectName);
+        return new TestCertificateAuthority(certificate, this, _time);
+    }
+
     /// <summary>Issues an end-entity certificate (EKU clientAuth and serverAuth unless configured otherwise).</summary>
     /// <param name="name">The CN.</param>
     /// <param name="configure">Adjusts the certificate.</param>
@@ -103,13 +122,21 @@ public sealed class TestCertificateAuthority : IDisposable
         return new TestCertificate(certificate, IntermediatesToRoot, Root.Certificate);
     }
 
-    /// <summary>Issues a server certificate for the loopback interface: DNS <c>localhost</c>, IP 127.0.0.1 and ::1, EKU serverAuth.</summary>
-    /// <param name="name">The CN.</param>
+    /// <summary>
+    /// Issues a server certificate for the loopback interface: DNS <c>localhost</c>, IP 127.0.0.1 and ::1, EKU serverAuth.
+    /// The CN is also a DNS SAN (CA/B BR §7.1.4.3: a CN must be one of the SANs).
+    /// </summary>
+    /// <param name="name">The CN, a DNS name.</param>
     /// <param name="spiffeId">An optional SPIFFE ID.</param>
     /// <returns>The leaf.</returns>
     public TestCertificate IssueLocalhostServer(string name = "localhost", string? spiffeId = null) => IssueLeaf(name, o =>
     {
         o.ForServer().WithDnsNames("localhost").WithIpAddresses(System.Net.IPAddress.Loopback, System.Net.IPAddress.IPv6Loopback);
+        if (!string.Equals(name, "localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            o.WithDnsNames(name);
+        }
+
         if (spiffeId is not null)
         {
             o.WithSpiffeId(spiffeId);

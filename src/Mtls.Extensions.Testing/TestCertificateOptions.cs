@@ -78,6 +78,60 @@ public sealed class TestCertificateOptions
     /// <value>The default is <see langword="null"/>.</value>
     public Uri? CaIssuersUrl { get; set; }
 
+    /// <summary>Gets or sets whether basic constraints are marked critical.</summary>
+    /// <value>The default is <see langword="true"/> (RFC 5280 §4.2.1.9); <see langword="false"/> for rejection tests.</value>
+    public bool BasicConstraintsCritical { get; set; } = true;
+
+    /// <summary>Gets or sets whether the subject alternative name extension is marked critical.</summary>
+    /// <value>The default is <see langword="null"/>: critical exactly when the subject is empty (RFC 5280 §4.2.1.6).</value>
+    public bool? SubjectAltNameCritical { get; set; }
+
+    /// <summary>Gets or sets whether the name constraints extension is marked critical.</summary>
+    /// <value>The default is <see langword="true"/>.</value>
+    public bool NameConstraintsCritical { get; set; } = true;
+
+    /// <summary>
+    /// Gets the permitted subtrees of other name types, each written <c>type:value</c>: <c>dns:example.org</c>,
+    /// <c>ip:10.0.0.0/8</c>, <c>uri:example.org</c> (a host) or <c>uri:.example.org</c> (a domain), <c>email:example.org</c>,
+    /// <c>dn:O=Example, C=US</c>.
+    /// </summary>
+    /// <value>Empty by default.</value>
+    public IList<string> PermittedSubtrees { get; } = [];
+
+    /// <summary>Gets the excluded subtrees, written like <see cref="PermittedSubtrees"/>.</summary>
+    /// <value>Empty by default.</value>
+    public IList<string> ExcludedSubtrees { get; } = [];
+
+    /// <summary>
+    /// Gets extensions appended after the ones the PKI writes, as they are: a second copy of an extension (duplicates), an
+    /// unknown critical extension, a malformed value. Combine with <see cref="OmitExtensions"/> to replace one.
+    /// </summary>
+    /// <value>Empty by default.</value>
+    public IList<X509Extension> ExtraExtensions { get; } = [];
+
+    /// <summary>Gets the OIDs of extensions the PKI would write that are left out (e.g. <c>2.5.29.14</c> subjectKeyIdentifier, <c>2.5.29.35</c> authorityKeyIdentifier).</summary>
+    /// <value>Empty by default.</value>
+    public ISet<string> OmitExtensions { get; } = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>Gets or sets the serial number as the content octets of the DER INTEGER (two's complement, so <c>[0x00]</c> is zero and <c>[0xFF]</c> is -1).</summary>
+    /// <value>The default is <see langword="null"/>: 16 random octets, positive.</value>
+    public byte[]? SerialNumber { get; set; }
+
+    /// <summary>
+    /// Gets or sets a SubjectPublicKeyInfo to publish instead of the generated key's (see <see cref="TestPki.CreatePublicKeyInfo"/>):
+    /// for keys the platform cannot create or use (RSA-PSS, Ed25519, Ed448, odd RSA sizes). The certificate then has no private key.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>.</value>
+    public byte[]? SubjectPublicKeyInfo { get; set; }
+
+    /// <summary>Gets or sets whether the issuer signs with RSASSA-PSS instead of PKCS#1 v1.5 (RSA issuers only).</summary>
+    /// <value>The default is <see langword="false"/>.</value>
+    public bool SignWithRsaPss { get; set; }
+
+    /// <summary>Gets or sets whether the authority key identifier also names the issuer and its serial number.</summary>
+    /// <value>The default is <see langword="false"/> (CA/B BR: key identifier only).</value>
+    public bool AuthorityKeyIdentifierWithIssuerAndSerial { get; set; }
+
     /// <summary>Adds DNS SANs.</summary>
     /// <param name="names">The names.</param>
     /// <returns>This instance.</returns>

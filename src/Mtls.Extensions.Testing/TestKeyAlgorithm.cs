@@ -20,4 +20,10 @@ public enum TestKeyAlgorithm
 
     /// <summary>RSA 1024: too weak, for rejection tests.</summary>
     Rsa1024,
+
+    /// <summary>ECDSA on NIST P-521.</summary>
+    EcdsaP521,
+
+    /// <summary>RSA 4096.</summary>
+    Rsa4096,
 }

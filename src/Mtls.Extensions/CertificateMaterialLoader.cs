@@ -87,7 +87,7 @@ public static class CertificateMaterialLoader
 
         if (text[end..].Contains("-----", StringComparison.Ordinal))
         {
-            throw new CertificateLoadException(source, "the file ends in an incomplete PEM block: it is being written, or was cut off.", kind);
+            throw new CertificateLoadException(source, PemReader.DescribeUndecodableBlock(text[end..]), kind);
         }
     }
 

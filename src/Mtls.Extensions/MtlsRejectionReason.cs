@@ -86,4 +86,43 @@ public enum MtlsRejectionReason
 
     /// <summary>The remote side rejected our certificate during the handshake (seen from the client).</summary>
     RejectedByPeer,
+
+    /// <summary>A key uses an algorithm the platform's TLS stack cannot use (Ed25519, Ed448, an unnamed or unknown EC curve, an unknown algorithm).</summary>
+    UnsupportedKeyAlgorithm,
+
+    /// <summary>Path building hit its bound (candidate paths judged, signatures verified, or certificates sent) before finding a valid path.</summary>
+    PathBuildingLimitExceeded,
+
+    /// <summary>Basic constraints are malformed for their use: not critical in a CA certificate, or a path length without CA=true (RFC 5280 §4.2.1.9).</summary>
+    InvalidBasicConstraints,
+
+    /// <summary>A key identifier is missing: a CA without subjectKeyIdentifier, or a certificate that is not self-signed without authorityKeyIdentifier.keyIdentifier (RFC 5280 §4.2.1.1-2); relaxed by <c>AllowMissingKeyIdentifiers</c>.</summary>
+    MissingKeyIdentifier,
+
+    /// <summary>A key identifier is wrong: marked critical, a CA's authorityKeyIdentifier with issuer and serial, or a self-signed certificate whose AKI differs from its SKI.</summary>
+    InvalidKeyIdentifier,
+
+    /// <summary>A subject breaks the profile: a CA with an empty subject, or subjectAltName criticality that does not match an empty subject (RFC 5280 §4.2.1.6).</summary>
+    InvalidSubjectName,
+
+    /// <summary>A serial number is zero, negative or longer than 20 octets (RFC 5280 §4.1.2.2).</summary>
+    InvalidSerialNumber,
+
+    /// <summary>An extension does not decode as its RFC 5280 syntax (for example a malformed authorityInfoAccess or empty name-constraint subtrees).</summary>
+    MalformedExtension,
+
+    /// <summary>A certificate carries the same extension twice (RFC 5280 §4.2).</summary>
+    DuplicateExtension,
+
+    /// <summary>A certificate carries a critical extension the validator does not process (RFC 5280 §4.2).</summary>
+    UnrecognizedCriticalExtension,
+
+    /// <summary>A DNS SAN is not in preferred name syntax, or has a wildcard other than a whole leftmost label above at least two labels.</summary>
+    InvalidDnsName,
+
+    /// <summary>A server certificate matched by host name has a common name that is not among its SANs (CA/B BR §7.1.4.3); relaxed by <c>AllowCommonNameNotInSubjectAltNames</c>.</summary>
+    CommonNameNotInSubjectAltNames,
+
+    /// <summary>Name constraints are malformed or unusable, or appear in an end-entity certificate (RFC 5280 §4.2.1.10).</summary>
+    InvalidNameConstraints,
 }

@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Mtls.Extensions.Internal;
+using Mtls.Extensions.Validation.Internal;
 
 namespace Mtls.Extensions;
 
@@ -14,16 +15,6 @@ namespace Mtls.Extensions;
 /// </summary>
 public sealed class PeerCertificateValidator
 {
-    private const X509ChainStatusFlags IgnoredFlags =
-        X509ChainStatusFlags.NotTimeValid | X509ChainStatusFlags.NotTimeNested | // checked explicitly against TimeProvider
-        X509ChainStatusFlags.UntrustedRoot | X509ChainStatusFlags.PartialChain | // anchoring is decided by bytes below
-        X509ChainStatusFlags.RevocationStatusUnknown | X509ChainStatusFlags.OfflineRevocation;
-
-    private const X509ChainStatusFlags NameConstraintFlags =
-        X509ChainStatusFlags.HasNotPermittedNameConstraint | X509ChainStatusFlags.HasExcludedNameConstraint |
-        X509ChainStatusFlags.HasNotSupportedNameConstraint | X509ChainStatusFlags.HasNotDefinedNameConstraint |
-        X509ChainStatusFlags.InvalidNameConstraints;
-
     private static readonly Oid ClientAuthOid = new(Oids.ClientAuth, "Client Authentication");
     private static readonly Oid ServerAuthOid = new(Oids.ServerAuth, "Server Authentication");
     private static readonly PeerValidationOptions DefaultOptions = new();
@@ -31,7 +22,6 @@ public sealed class PeerCertificateValidator
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly MtlsMetrics? _metrics;
-    private long _ownChainBuilds;
 
     /// <summary>Initializes a new instance of the <see cref="PeerCertificateValidator"/> class.</summary>
     /// <param name="timeProvider">The clock; defaults to <see cref="TimeProvider.System"/>.</param>
@@ -47,8 +37,13 @@ public sealed class PeerCertificateValidator
         _metrics = metrics;
     }
 
-    /// <summary>Gets how many chains this validator built itself (rather than judging one SslStream built); for tests and benchmarks.</summary>
-    internal long OwnChainBuilds => Interlocked.Read(ref _ownChainBuilds);
+    /// <summary>
+    /// Gets how many <see cref="X509Chain"/>s this validator built itself; for tests and benchmarks. Always 0: paths are
+    /// built and verified by the library's own path builder, and the chain SslStream built is only a hint.
+    /// </summary>
+#pragma warning disable CA1822 // an instance member, so that callers keep asking the validator they use
+    internal long OwnChainBuilds => 0;
+#pragma warning restore CA1822
 
     /// <summary>
     /// Creates the chain policy to hand to <see cref="System.Net.Security.SslStream"/>
@@ -181,344 +176,242 @@ public sealed class PeerCertificateValidator
             return PeerValidationResult.Failure(role, MtlsRejectionReason.MalformedCertificate, $"The {Describe(role)} certificate {leaf.Subject} cannot be parsed: {ex.Message}");
         }
 
-        X509Chain? ownChain = null;
+        var name = Name(identity);
+        var cache = CertificateJudgementCache.For(trust);
+        ParsedCertificate parsedLeaf;
+        var pool = new List<ParsedCertificate>();
         try
         {
-            var chain = builtChain;
-            if (chain is null)
+            parsedLeaf = cache.Get(leaf, out var leafCached);
+            if (extra is not null)
             {
-                ownChain = new X509Chain { ChainPolicy = CreateChainPolicy(trust, role) };
-                if (extra is not null)
+                if (extra.Count > options.MaxPeerIntermediates + 1)
                 {
-                    ownChain.ChainPolicy.ExtraStore.AddRange(extra);
+                    return PeerValidationResult.Failure(role, MtlsRejectionReason.PathBuildingLimitExceeded,
+                        $"The {Describe(role)} certificate {name} came with {extra.Count} other certificates; at most {options.MaxPeerIntermediates} are considered (MaxPeerIntermediates).", identity);
                 }
 
-                Interlocked.Increment(ref _ownChainBuilds);
-                ownChain.Build(leaf);
-                chain = ownChain;
+                foreach (var certificate in extra)
+                {
+                    var parsed = cache.Get(certificate, out _);
+                    if (parsed.Hash != parsedLeaf.Hash && !pool.Exists(p => p.Hash == parsed.Hash))
+                    {
+                        pool.Add(parsed);
+                    }
+                }
             }
 
-            return Evaluate(leaf, identity, chain, trust, role, options, expectedHostName);
+            HashSet<(CertificateHash, CertificateHash)>? preverified = null;
+            if (!leafCached && builtChain is not null)
+            {
+                preverified = PlatformVerifiedEdges(builtChain, cache);
+            }
+
+            return Judge(parsedLeaf, identity, pool, preverified, cache, trust, role, options, expectedHostName);
         }
         catch (CryptographicException ex)
         {
-            return PeerValidationResult.Failure(role, MtlsRejectionReason.MalformedCertificate, $"The {Describe(role)} certificate {Name(identity)} could not be validated; the chain engine failed on it: {ex.Message}", identity);
-        }
-        finally
-        {
-            if (ownChain is not null)
-            {
-                DisposeChain(ownChain);
-            }
+            return PeerValidationResult.Failure(role, MtlsRejectionReason.MalformedCertificate, $"The {Describe(role)} certificate {name} (or a certificate sent with it) is malformed: {ex.Message}", identity);
         }
     }
 
-    private PeerValidationResult Evaluate(X509Certificate2 leaf, PeerIdentity identity, X509Chain chain, TrustBundle trust, PeerRole role, PeerValidationOptions options, string? expectedHostName)
+    /// <summary>
+    /// The signatures the platform already verified in the chain SslStream built with the pinned policy (an anchored chain
+    /// without NotSignatureValid), so that a new leaf's signature is not verified twice in one handshake.
+    /// </summary>
+    private static HashSet<(CertificateHash, CertificateHash)>? PlatformVerifiedEdges(X509Chain chain, CertificateJudgementCache cache)
     {
         var elements = chain.ChainElements;
-        var count = elements.Count;
-        var certs = new X509Certificate2[count];
-        var flags = new X509ChainStatusFlags[count];
-        try
+        var hashes = new CertificateHash[elements.Count];
+        var valid = elements.Count >= 2;
+        for (var i = 0; i < elements.Count; i++)
         {
-            for (var i = 0; i < count; i++)
+            var element = elements[i];
+            using var certificate = element.Certificate;
+            hashes[i] = CertificateHash.Of(certificate.RawDataMemory.Span);
+            foreach (var status in element.ChainElementStatus)
             {
-                var element = elements[i];
-                certs[i] = element.Certificate;
-                foreach (var status in element.ChainElementStatus)
-                {
-                    flags[i] |= status.Status;
-                }
-            }
-
-            var anchorIndex = -1;
-            for (var i = 0; i < count; i++)
-            {
-                if (trust.Contains(certs[i]))
-                {
-                    anchorIndex = i;
-                    break;
-                }
-            }
-
-            return anchorIndex < 0
-                ? Unanchored(identity, certs, flags, chain, trust, role)
-                : Anchored(leaf, identity, certs, flags, anchorIndex, role, options, expectedHostName);
-        }
-        finally
-        {
-            foreach (var cert in certs)
-            {
-                cert?.Dispose();
+                valid &= (status.Status & X509ChainStatusFlags.NotSignatureValid) == 0;
             }
         }
+
+        if (!valid || !cache.AnchorHashes.Contains(hashes[^1]))
+        {
+            return null;
+        }
+
+        var edges = new HashSet<(CertificateHash, CertificateHash)>();
+        for (var i = 0; i + 1 < hashes.Length; i++)
+        {
+            edges.Add((hashes[i], hashes[i + 1]));
+        }
+
+        return edges;
     }
 
-    private static PeerValidationResult Unanchored(PeerIdentity identity, X509Certificate2[] certs, X509ChainStatusFlags[] flags, X509Chain chain, TrustBundle trust, PeerRole role)
-    {
-        var name = Name(identity);
-        var top = certs.Length > 0 ? certs[^1] : null;
-        var chainFlags = X509ChainStatusFlags.NoError;
-        foreach (var status in chain.ChainStatus)
-        {
-            chainFlags |= status.Status;
-        }
-
-        var sameName = top is null ? null : trust.Anchors.FirstOrDefault(a => a.SubjectName.RawData.AsSpan().SequenceEqual(top.SubjectName.RawData) || a.SubjectName.RawData.AsSpan().SequenceEqual(top.IssuerName.RawData));
-        if (sameName is not null && top is not null)
-        {
-            return PeerValidationResult.Failure(role, MtlsRejectionReason.UntrustedRoot,
-                $"The {Describe(role)} certificate {name} chains to {top.Subject} (SHA-256 {Sha256(top)[..16]}…), which has the name of a pinned CA but not its key or bytes: an impostor CA. Pinned: {trust.Describe()}.", identity);
-        }
-
-        if (certs.Length == 1 && certs[0].SubjectName.RawData.AsSpan().SequenceEqual(certs[0].IssuerName.RawData))
-        {
-            return PeerValidationResult.Failure(role, MtlsRejectionReason.SelfSigned,
-                $"The {Describe(role)} certificate {name} is self-signed and is not issued by a pinned CA. Pinned: {trust.Describe()}.", identity);
-        }
-
-        if ((chainFlags & X509ChainStatusFlags.PartialChain) != 0 || (top is not null && !top.SubjectName.RawData.AsSpan().SequenceEqual(top.IssuerName.RawData)))
-        {
-            return PeerValidationResult.Failure(role, MtlsRejectionReason.PartialChain,
-                $"The {Describe(role)} certificate {name} does not chain to a pinned CA: the issuer {top?.Issuer} of {top?.Subject} is not pinned and was not sent by the peer: either the peer's CA is not trusted here, or the peer must send its intermediates (nothing is ever downloaded). Pinned: {trust.Describe()}.", identity);
-        }
-
-        return PeerValidationResult.Failure(role, MtlsRejectionReason.UntrustedRoot,
-            $"The {Describe(role)} certificate {name} chains to {top?.Subject} (SHA-256 {(top is null ? "?" : Sha256(top)[..16])}…), which is not pinned. Pinned: {trust.Describe()}.", identity);
-    }
-
-    private PeerValidationResult Anchored(X509Certificate2 leaf, PeerIdentity identity, X509Certificate2[] certs, X509ChainStatusFlags[] flags, int anchorIndex, PeerRole role, PeerValidationOptions options, string? expectedHostName)
+    private PeerValidationResult Judge(ParsedCertificate leaf, PeerIdentity identity, List<ParsedCertificate> pool, HashSet<(CertificateHash, CertificateHash)>? preverified, CertificateJudgementCache cache, TrustBundle trust, PeerRole role, PeerValidationOptions options, string? expectedHostName)
     {
         var name = Name(identity);
         var now = _time.GetUtcNow();
-
-        // Validity of every certificate up to and including the anchor, against our clock.
-        for (var i = 0; i <= anchorIndex; i++)
+        var builder = new PathBuilder(cache, pool, preverified, now, options.MaxCandidatePaths, options.MaxSignatureVerifications);
+        PeerValidationResult? firstFailure = null;
+        PeerValidationResult? accepted = null;
+        builder.Build(leaf, path =>
         {
-            var notAfter = new DateTimeOffset(certs[i].NotAfter.ToUniversalTime(), TimeSpan.Zero);
-            var notBefore = new DateTimeOffset(certs[i].NotBefore.ToUniversalTime(), TimeSpan.Zero);
-            if (now >= notAfter)
+            var context = new PathContext(path, role, options, now);
+            var violation = ProfileChecks.Run(context) ?? IdentityChecks(context, identity, expectedHostName);
+            if (violation is { } v)
             {
-                return Fail(MtlsRejectionReason.Expired, i == 0
-                    ? $"The {Describe(role)} certificate {name} expired at {notAfter:u}."
-                    : $"The {Describe(role)} certificate {name} chains through {Which(i, anchorIndex)} {certs[i].Subject}, which expired at {notAfter:u}.");
+                firstFailure ??= Fail(v.Reason, $"The {Describe(role)} certificate {name} {v.Text.TrimStart()}.");
+                return false;
             }
 
-            if (now < notBefore)
-            {
-                return Fail(MtlsRejectionReason.NotYetValid, i == 0
-                    ? $"The {Describe(role)} certificate {name} is not valid before {notBefore:u}."
-                    : $"The {Describe(role)} certificate {name} chains through {Which(i, anchorIndex)} {certs[i].Subject}, which is not valid before {notBefore:u}.");
-            }
-        }
+            cache.Remember(path);
+            accepted = PeerValidationResult.Success(role, identity);
+            return true;
+        });
 
-        for (var i = 1; i < anchorIndex; i++)
+        if (accepted is not null)
         {
-            if (!TrustBundle.IsCa(certs[i]))
-            {
-                return Fail(MtlsRejectionReason.IntermediateNotCa, $"The {Describe(role)} certificate {name} was issued by {certs[i].Subject}, which is not a CA certificate (no basic constraints with CA=true).");
-            }
+            return accepted;
         }
 
-        if (anchorIndex > options.MaxChainDepth)
+        if (builder.LimitExceeded)
         {
-            return Fail(MtlsRejectionReason.ChainTooDeep, $"The {Describe(role)} certificate {name} is {anchorIndex} certificates below its pinned anchor; at most {options.MaxChainDepth} are allowed (MaxChainDepth).");
+            return Fail(MtlsRejectionReason.PathBuildingLimitExceeded,
+                $"The {Describe(role)} certificate {name} is rejected: path building stopped after {builder.PathsOffered} candidate paths and {builder.SignaturesVerified} signature verifications (MaxCandidatePaths {options.MaxCandidatePaths}, MaxSignatureVerifications {options.MaxSignatureVerifications}){(firstFailure is null ? "" : $"; the first path failed with {firstFailure.Reason}")}.");
         }
 
-        for (var i = 0; i < anchorIndex; i++)
-        {
-            if (Oids.IsWeakSignature(certs[i].SignatureAlgorithm.Value))
-            {
-                return Fail(MtlsRejectionReason.WeakSignatureAlgorithm, $"The {Describe(role)} certificate {name}: {(i == 0 ? "the leaf" : certs[i].Subject)} is signed with {Oids.DescribeSignature(certs[i].SignatureAlgorithm.Value)}, which is not accepted.");
-            }
+        return firstFailure ?? Unanchored(leaf, identity, builder, cache, trust, role);
 
-            var weak = WeakKey(certs[i], options);
-            if (weak is not null)
-            {
-                return Fail(MtlsRejectionReason.WeakKey, $"The {Describe(role)} certificate {name}: {(i == 0 ? "the leaf" : certs[i].Subject)} has {weak}.");
-            }
-        }
+        PeerValidationResult Fail(MtlsRejectionReason reason, string message) => PeerValidationResult.Failure(role, reason, message, identity);
+    }
 
-        var relevant = X509ChainStatusFlags.NoError;
-        for (var i = 0; i <= anchorIndex; i++)
-        {
-            relevant |= flags[i] & ~IgnoredFlags;
-        }
-
-        if (relevant != X509ChainStatusFlags.NoError)
-        {
-            var (reason, text) = MapFlags(relevant, certs, anchorIndex);
-            return Fail(reason, $"The {Describe(role)} certificate {name} is rejected: {text}.");
-        }
-
-        // The leaf itself.
-        if (TrustBundle.IsCa(leaf))
-        {
-            return Fail(MtlsRejectionReason.LeafIsCa, $"The {Describe(role)} certificate {name} is a CA certificate; a peer must present an end-entity certificate.");
-        }
-
-        var ekuProblem = CheckExtendedKeyUsage(leaf, role, options);
-        if (ekuProblem is not null)
-        {
-            return Fail(ekuProblem.Value.Reason, $"The {Describe(role)} certificate {name} {ekuProblem.Value.Text}");
-        }
-
-        foreach (var extension in leaf.Extensions)
-        {
-            if (extension is X509KeyUsageExtension keyUsage && (keyUsage.KeyUsages & X509KeyUsageFlags.DigitalSignature) == 0)
-            {
-                return Fail(MtlsRejectionReason.KeyUsageNotAllowed, $"The {Describe(role)} certificate {name} has a key usage extension ({keyUsage.KeyUsages}) without digitalSignature, which TLS authentication needs.");
-            }
-        }
-
-        // Identity.
+    private static Violation? IdentityChecks(PathContext context, PeerIdentity identity, string? expectedHostName)
+    {
+        var role = context.Role;
+        var options = context.Options;
         if (identity.SpiffeId is null && identity.SpiffeIdError is not null && !identity.HasMultipleUriSans)
         {
-            return Fail(MtlsRejectionReason.InvalidSpiffeId, $"The {Describe(role)} certificate {name} has URI SAN '{identity.Uris[0]}', which is not a valid SPIFFE ID: {identity.SpiffeIdError}");
+            return new(MtlsRejectionReason.InvalidSpiffeId, $"has URI SAN '{identity.Uris[0]}', which is not a valid SPIFFE ID: {identity.SpiffeIdError}");
         }
 
         if (options.SpiffeRequired && identity.SpiffeId is null)
         {
             return identity.HasMultipleUriSans
-                ? Fail(MtlsRejectionReason.MultipleUriSans, $"The {Describe(role)} certificate {name} has {identity.Uris.Count} URI SANs ({string.Join(", ", identity.Uris)}); an X.509 SVID has exactly one, so it has no SPIFFE ID.")
-                : Fail(MtlsRejectionReason.MissingSpiffeId, $"The {Describe(role)} certificate {name} has no SPIFFE ID (no URI SAN), and a SPIFFE identity is required.");
+                ? new(MtlsRejectionReason.MultipleUriSans, $"has {identity.Uris.Count} URI SANs ({string.Join(", ", identity.Uris)}); an X.509 SVID has exactly one, so it has no SPIFFE ID")
+                : new(MtlsRejectionReason.MissingSpiffeId, "has no SPIFFE ID (no URI SAN), and a SPIFFE identity is required");
         }
 
         if (options.AllowedPeers.Count > 0)
         {
-            var allowed = false;
             foreach (var pattern in options.AllowedPeers)
             {
                 if (pattern.Matches(identity))
                 {
-                    allowed = true;
-                    break;
+                    return null;
                 }
             }
 
-            if (!allowed)
+            return new(MtlsRejectionReason.IdentityNotAllowed, $"is valid but its identity ({IdentitySummary(identity)}) is not allowed; expected one of: {string.Join(", ", options.AllowedPeers)}");
+        }
+
+        if (expectedHostName is not null)
+        {
+            if (!MatchesHost(identity, expectedHostName))
             {
-                return Fail(MtlsRejectionReason.IdentityNotAllowed, $"The {Describe(role)} certificate {name} is valid but its identity ({IdentitySummary(identity)}) is not allowed; expected one of: {string.Join(", ", options.AllowedPeers)}.");
+                return new(MtlsRejectionReason.NameMismatch, $"is not valid for host '{expectedHostName}': its DNS/IP SANs are [{string.Join(", ", identity.DnsNames.Concat(identity.IpAddresses.Select(a => a.ToString())))}] (the CN is never used)");
+            }
+
+            if (role == PeerRole.Server && !options.AllowCommonNameNotInSubjectAltNames && ProfileChecks.CommonNameInSubjectAltNames(context.Leaf) is { } cn)
+            {
+                return cn;
             }
         }
-        else if (expectedHostName is not null && !MatchesHost(leaf, identity, expectedHostName))
-        {
-            return Fail(MtlsRejectionReason.NameMismatch, $"The {Describe(role)} certificate {name} is not valid for host '{expectedHostName}': its DNS/IP SANs are [{string.Join(", ", identity.DnsNames.Concat(identity.IpAddresses.Select(a => a.ToString())))}] (the CN is never used).");
-        }
 
-        return PeerValidationResult.Success(role, identity);
-
-        PeerValidationResult Fail(MtlsRejectionReason reason, string message) => PeerValidationResult.Failure(role, reason, message, identity);
+        return null;
     }
 
-    private static bool MatchesHost(X509Certificate2 leaf, PeerIdentity identity, string host)
+    private static PeerValidationResult Unanchored(ParsedCertificate leaf, PeerIdentity identity, PathBuilder builder, CertificateJudgementCache cache, TrustBundle trust, PeerRole role)
+    {
+        var name = Name(identity);
+        var malformedAnchors = cache.AnchorProblems.Count == 0 ? "" : $" ({string.Join("; ", cache.AnchorProblems)})";
+        var deadEnd = builder.LongestDeadEnd ?? [leaf];
+        var top = deadEnd[^1];
+        var topIssuer = new X500DistinguishedName(top.Issuer.Span).Name;
+        var sameName = cache.Anchors.FirstOrDefault(a => a.Subject.Span.SequenceEqual(top.Subject.Span) && a.Hash != top.Hash);
+        if (builder.ImpostorNamed is { } named)
+        {
+            return PeerValidationResult.Failure(role, MtlsRejectionReason.UntrustedRoot,
+                $"The {Describe(role)} certificate {name} chains to {topIssuer}, which has the name of a pinned CA ({named.SubjectText}) but not its key: an impostor CA (the pinned CA's key did not sign {(top == leaf ? "it" : top.SubjectText)}). Pinned: {trust.Describe()}{malformedAnchors}.", identity);
+        }
+
+        if (sameName is not null)
+        {
+            return PeerValidationResult.Failure(role, MtlsRejectionReason.UntrustedRoot,
+                $"The {Describe(role)} certificate {name} chains to {top.SubjectText} (SHA-256 {Hex(top)}…), which has the name of a pinned CA but not its key or bytes: an impostor CA. Pinned: {trust.Describe()}{malformedAnchors}.", identity);
+        }
+
+        if (builder.BadSignatureFrom is { } bad)
+        {
+            return PeerValidationResult.Failure(role, MtlsRejectionReason.InvalidSignature,
+                $"The {Describe(role)} certificate {name} is rejected: a signature in the chain does not verify ({bad.SubjectText} did not sign {(top == leaf ? "the leaf" : top.SubjectText)}). Pinned: {trust.Describe()}.", identity);
+        }
+
+        if (deadEnd.Length == 1 && top.IsSelfIssued)
+        {
+            return PeerValidationResult.Failure(role, MtlsRejectionReason.SelfSigned,
+                $"The {Describe(role)} certificate {name} is self-signed and is not issued by a pinned CA. Pinned: {trust.Describe()}{malformedAnchors}.", identity);
+        }
+
+        if (!top.IsSelfIssued)
+        {
+            return PeerValidationResult.Failure(role, MtlsRejectionReason.PartialChain,
+                $"The {Describe(role)} certificate {name} does not chain to a pinned CA: the issuer {topIssuer} of {top.SubjectText} is not pinned and was not sent by the peer: either the peer's CA is not trusted here, or the peer must send its intermediates (nothing is ever downloaded). Pinned: {trust.Describe()}{malformedAnchors}.", identity);
+        }
+
+        return PeerValidationResult.Failure(role, MtlsRejectionReason.UntrustedRoot,
+            $"The {Describe(role)} certificate {name} chains to {top.SubjectText} (SHA-256 {Hex(top)}…), which is not pinned. Pinned: {trust.Describe()}{malformedAnchors}.", identity);
+    }
+
+    private static string Hex(ParsedCertificate certificate) => Convert.ToHexString(SHA256.HashData(certificate.Raw))[..16];
+
+    private static bool MatchesHost(PeerIdentity identity, string host)
     {
         if (System.Net.IPAddress.TryParse(host.Trim('[', ']'), out var ip))
         {
             return identity.IpAddresses.Any(a => a.Equals(ip));
         }
 
+        var wanted = host.TrimEnd('.');
         try
         {
-            return leaf.MatchesHostname(host, allowWildcards: true, allowCommonName: false);
-        }
-        catch (CryptographicException)
-        {
-            return false;
+            wanted = new System.Globalization.IdnMapping().GetAscii(wanted);
         }
         catch (ArgumentException)
         {
             return false;
         }
-    }
 
-    private static (MtlsRejectionReason Reason, string Text)? CheckExtendedKeyUsage(X509Certificate2 leaf, PeerRole role, PeerValidationOptions options)
-    {
-        var required = role == PeerRole.Client ? Oids.ClientAuth : Oids.ServerAuth;
-        var requiredName = role == PeerRole.Client ? "clientAuth" : "serverAuth";
-        foreach (var extension in leaf.Extensions)
+        foreach (var dns in identity.DnsNames)
         {
-            if (extension is X509EnhancedKeyUsageExtension eku)
+            if (string.Equals(dns, wanted, StringComparison.OrdinalIgnoreCase))
             {
-                var present = new List<string>();
-                foreach (var oid in eku.EnhancedKeyUsages)
+                return true;
+            }
+
+            // A wildcard stands for exactly one whole leftmost label, never for a bare suffix.
+            if (dns.StartsWith("*.", StringComparison.Ordinal) && dns.Length > 2)
+            {
+                var dot = wanted.IndexOf('.', StringComparison.Ordinal);
+                if (dot > 0 && string.Equals(wanted[(dot + 1)..], dns[2..], StringComparison.OrdinalIgnoreCase))
                 {
-                    if (oid.Value == required)
-                    {
-                        return null;
-                    }
-
-                    present.Add(oid.Value switch { Oids.ClientAuth => "clientAuth", Oids.ServerAuth => "serverAuth", _ => oid.FriendlyName ?? oid.Value ?? "?" });
+                    return true;
                 }
-
-                return (MtlsRejectionReason.WrongUsage, $"is not valid for the {role.ToString().ToLowerInvariant()} role: its extended key usage is [{string.Join(", ", present)}], {requiredName} is required.");
             }
         }
 
-        return options.AllowMissingExtendedKeyUsage
-            ? null
-            : (MtlsRejectionReason.MissingExtendedKeyUsage, $"has no extended key usage; {requiredName} is required (AllowMissingExtendedKeyUsage is off).");
-    }
-
-    private static string? WeakKey(X509Certificate2 certificate, PeerValidationOptions options)
-    {
-        switch (certificate.PublicKey.Oid.Value)
-        {
-            case Oids.Rsa or Oids.RsaPss:
-                using (var rsa = certificate.GetRSAPublicKey())
-                {
-                    return rsa is null || rsa.KeySize < options.MinimumRsaKeySize ? $"an RSA key of {rsa?.KeySize} bits (at least {options.MinimumRsaKeySize} required)" : null;
-                }
-
-            case Oids.EcPublicKey:
-                using (var ec = certificate.GetECDsaPublicKey())
-                {
-                    return ec is null || ec.KeySize < 256 ? $"an EC key of {ec?.KeySize} bits (P-256 or larger required)" : null;
-                }
-
-            case Oids.Dsa:
-                return "a DSA key (not accepted)";
-            default:
-                return $"a key of unsupported algorithm {certificate.PublicKey.Oid.FriendlyName ?? certificate.PublicKey.Oid.Value}";
-        }
-    }
-
-    private static (MtlsRejectionReason Reason, string Text) MapFlags(X509ChainStatusFlags flags, X509Certificate2[] certs, int anchorIndex)
-    {
-        if ((flags & X509ChainStatusFlags.NotSignatureValid) != 0)
-        {
-            return (MtlsRejectionReason.InvalidSignature, "a signature in the chain does not verify");
-        }
-
-        if ((flags & X509ChainStatusFlags.Revoked) != 0)
-        {
-            return (MtlsRejectionReason.Revoked, "a certificate in the chain is revoked");
-        }
-
-        if ((flags & NameConstraintFlags) != 0)
-        {
-            return (MtlsRejectionReason.NameConstraintsViolated, "a name in the leaf is outside the name constraints of an issuing CA");
-        }
-
-        if ((flags & X509ChainStatusFlags.InvalidBasicConstraints) != 0)
-        {
-            for (var i = 1; i < anchorIndex; i++)
-            {
-                if (!TrustBundle.IsCa(certs[i]))
-                {
-                    return (MtlsRejectionReason.IntermediateNotCa, $"{certs[i].Subject} issued a certificate but is not a CA");
-                }
-            }
-
-            return (MtlsRejectionReason.PathLengthExceeded, "the path length constraint of an issuing CA is exceeded");
-        }
-
-        if ((flags & X509ChainStatusFlags.NotValidForUsage) != 0)
-        {
-            return (MtlsRejectionReason.WrongUsage, "an issuing CA's extended key usage does not allow this role");
-        }
-
-        return (MtlsRejectionReason.ChainError, $"chain status {flags}");
+        return false;
     }
 
     private PeerValidationResult Report(PeerValidationResult result)
@@ -536,19 +429,7 @@ public sealed class PeerCertificateValidator
         return result;
     }
 
-    private static void DisposeChain(X509Chain chain)
-    {
-        foreach (var element in chain.ChainElements)
-        {
-            element.Certificate.Dispose();
-        }
-
-        chain.Dispose();
-    }
-
     private static string Describe(PeerRole role) => role == PeerRole.Client ? "client" : "server";
-
-    private static string Which(int index, int anchorIndex) => index == anchorIndex ? "pinned CA" : "intermediate";
 
     private static string Name(PeerIdentity identity) => $"{identity.Subject} (SHA-256 {identity.ThumbprintSha256[..16]}…)";
 
@@ -556,5 +437,4 @@ public sealed class PeerCertificateValidator
         identity.SpiffeId is { } id ? $"SPIFFE ID {id}" :
         identity.DnsNames.Count > 0 ? $"DNS {string.Join(", ", identity.DnsNames)}" : $"subject {identity.Subject}";
 
-    private static string Sha256(X509Certificate2 certificate) => Convert.ToHexString(certificate.GetCertHash(HashAlgorithmName.SHA256));
 }

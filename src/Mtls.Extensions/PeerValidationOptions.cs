@@ -7,8 +7,11 @@ public sealed class PeerValidationOptions
     /// <value>The default is <see langword="false"/>: the leaf must carry clientAuth (client) or serverAuth (server).</value>
     public bool AllowMissingExtendedKeyUsage { get; set; }
 
-    /// <summary>Gets or sets the maximum number of CA certificates in the verified path above the leaf, the anchor included.</summary>
-    /// <value>The default is 4 (a root, or up to three intermediates under a pinned root).</value>
+    /// <summary>
+    /// Gets or sets the maximum number of CA certificates in the verified path above the leaf, the anchor included.
+    /// Self-issued intermediates (a CA's key rollover certificates, RFC 5280 §6.1) are not counted.
+    /// </summary>
+    /// <value>The default is 4 (a pinned root and up to three intermediates below it; the leaf is not counted).</value>
     public int MaxChainDepth { get; set; } = 4;
 
     /// <summary>Gets or sets the smallest RSA key accepted below the anchor, in bits.</summary>
@@ -22,6 +25,33 @@ public sealed class PeerValidationOptions
     /// <summary>Gets the allowed peer identities. Empty means any peer that chains to a pinned CA.</summary>
     /// <value>The default is empty.</value>
     public IList<PeerIdentityPattern> AllowedPeers { get; } = [];
+
+    /// <summary>
+    /// Gets or sets a value indicating whether certificates without key identifiers are accepted: a CA without a
+    /// subjectKeyIdentifier, or a certificate that is not self-signed without an authorityKeyIdentifier carrying a
+    /// keyIdentifier (RFC 5280 §4.2.1.1-2). Private CAs built with .NET's <c>CertificateRequest</c> often omit them.
+    /// </summary>
+    /// <value>The default is <see langword="false"/>: such certificates are rejected with <see cref="MtlsRejectionReason.MissingKeyIdentifier"/>.</value>
+    public bool AllowMissingKeyIdentifiers { get; set; }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether a server certificate matched by host name may carry a common name that is
+    /// not among its SANs (CA/B BR §7.1.4.3). The CN is never used as an identity either way.
+    /// </summary>
+    /// <value>The default is <see langword="false"/>: rejected with <see cref="MtlsRejectionReason.CommonNameNotInSubjectAltNames"/>.</value>
+    public bool AllowCommonNameNotInSubjectAltNames { get; set; }
+
+    /// <summary>Gets or sets how many complete candidate paths (leaf to a pinned anchor) are judged before giving up.</summary>
+    /// <value>The default is 8; more is <see cref="MtlsRejectionReason.PathBuildingLimitExceeded"/>.</value>
+    public int MaxCandidatePaths { get; set; } = 8;
+
+    /// <summary>Gets or sets how many signatures path building may verify for one peer certificate (cached ones are free).</summary>
+    /// <value>The default is 16; more is <see cref="MtlsRejectionReason.PathBuildingLimitExceeded"/>.</value>
+    public int MaxSignatureVerifications { get; set; } = 16;
+
+    /// <summary>Gets or sets how many certificates the peer may send besides its leaf.</summary>
+    /// <value>The default is 16; more is <see cref="MtlsRejectionReason.PathBuildingLimitExceeded"/>.</value>
+    public int MaxPeerIntermediates { get; set; } = 16;
 
     internal bool SpiffeRequired
     {

@@ -142,12 +142,15 @@ public sealed class PeerCertificateValidatorTests : IDisposable
     }
 
     [Fact]
-    public void Validate_ExpiresExactlyAtNotAfter()
+    public void Validate_ValidThroughTheNotAfterSecond_ExpiredAfterIt()
     {
+        // RFC 5280 §4.1.2.5: the validity period includes notAfter, at one-second resolution (issue 12 item 8).
         using var leaf = _issuing.IssueLeaf("short", o => { o.ForClient(); o.NotAfter = _time.GetUtcNow().AddHours(1); });
-        _time.Advance(TimeSpan.FromHours(1) - TimeSpan.FromSeconds(1));
+        _time.Advance(TimeSpan.FromHours(1));
         Assert.True(ValidateClient(leaf).IsValid);
-        _time.Advance(TimeSpan.FromSeconds(1));
+        _time.Advance(TimeSpan.FromMilliseconds(999));
+        Assert.True(ValidateClient(leaf).IsValid);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
         AssertRejected(ValidateClient(leaf), MtlsRejectionReason.Expired);
     }
 

@@ -16,6 +16,10 @@ internal static class FileReader
         {
             throw new CertificateLoadException(source, "the file's folder does not exist.", CertificateLoadErrorKind.FileNotFound, ex);
         }
+        catch (UnauthorizedAccessException ex) when (Directory.Exists(path))
+        {
+            throw new CertificateLoadException(source, "the path is a directory, not a file.", CertificateLoadErrorKind.Unreadable, ex);
+        }
         catch (UnauthorizedAccessException ex)
         {
             throw new CertificateLoadException(source, "the file cannot be read: access denied.", CertificateLoadErrorKind.Unreadable, ex);

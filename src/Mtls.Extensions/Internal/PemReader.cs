@@ -8,6 +8,20 @@ internal static class PemReader
 {
     public static bool LooksLikePem(ReadOnlySpan<byte> bytes) => bytes.IndexOf("-----BEGIN "u8) >= 0;
 
+    /// <summary>
+    /// Says what text after the last decodable PEM block is: a block with both its BEGIN and END lines that still does
+    /// not decode is corrupted (a damaged character), not a write in progress; otherwise the file was cut off.
+    /// </summary>
+    public static string DescribeUndecodableBlock(ReadOnlySpan<char> rest)
+    {
+        var begin = rest.IndexOf("-----BEGIN ", StringComparison.Ordinal);
+        var end = begin < 0 ? -1 : rest[begin..].IndexOf("-----END ", StringComparison.Ordinal);
+        var complete = end > 0 && rest[(begin + end + 9)..].Contains("-----", StringComparison.Ordinal);
+        return complete
+            ? "the file holds a complete PEM block that does not decode: its base64 text or its BEGIN/END lines are corrupted (not a partial write)."
+            : "the file ends in an incomplete PEM block: it is being written, or was cut off.";
+    }
+
     public static List<X509Certificate2> ReadCertificates(string pem, string source)
     {
         var (certificates, _) = Read(pem, source, allowKey: false);
