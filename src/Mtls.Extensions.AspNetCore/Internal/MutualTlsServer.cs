@@ -26,7 +26,7 @@ internal sealed class MutualTlsServer : IDisposable
     private readonly MtlsMetrics? _metrics;
     private readonly ILogger _logger;
     private readonly Lazy<(ICertificateSource Certificate, ITrustBundleSource Trust)> _loaded;
-    private readonly PeerChainCache _chains = new();
+    private readonly PeerChainCache _chains = PeerChainCache.Shared;
     private readonly PeerConnectionTracker _connections;
     private readonly Lock _gate = new();
     private readonly IDisposable? _optionsSubscription;

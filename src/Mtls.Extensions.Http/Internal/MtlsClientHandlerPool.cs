@@ -27,7 +27,7 @@ internal sealed class MtlsClientHandlerPool : IDisposable
     private readonly MtlsMetrics? _metrics;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
-    private readonly PeerChainCache _chains = new();
+    private readonly PeerChainCache _chains = PeerChainCache.Shared;
     private readonly Lock _gate = new();
     private readonly IDisposable _certificateSubscription;
     private readonly IDisposable _trustSubscription;

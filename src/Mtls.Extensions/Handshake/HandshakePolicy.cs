@@ -138,10 +138,11 @@ internal sealed class HandshakePolicy
         var hash = PeerChain.Hash(leaf);
         var sent = chain?.ChainPolicy.ExtraStore;
         var sentCount = PeerChain.CountIntermediates(leaf, sent);
-        if (sentCount == 0 && _chains.TryGet(hash, out var known) && known.Intermediates.Count > 0)
+        if (sentCount == 0 && _chains.TryGet(hash, out var known) && known.Length > 0)
         {
-            // A resumed session: the handshake carries the leaf only. Judge it with the chain of its full handshake.
-            return Record(new HandshakeVerdict(Revalidate(known, hostName), true, known, ValidUntil(known)));
+            // A resumed session: the handshake carries the leaf only. Judge it with the intermediates of its full handshake.
+            var resumed = new PeerChain(hash, X509CertificateLoader.LoadCertificate(leaf.RawDataMemory.Span), known);
+            return Record(new HandshakeVerdict(Revalidate(resumed, hostName), true, resumed, ValidUntil(resumed)));
         }
 
         var result = _validator.ValidateBuiltChain(leaf, chain, Trust, Role, PeerOptions, hostName);
@@ -150,9 +151,7 @@ internal sealed class HandshakePolicy
             return Record(new HandshakeVerdict(result, false, null, default));
         }
 
-        var accepted = _chains.TryGet(hash, out var same) && SameIntermediates(same, leaf, sent, sentCount)
-            ? same
-            : PeerChain.Copy(hash, leaf, sent, PeerOptions.MaxChainDepth + 1);
+        var accepted = PeerChain.Copy(hash, leaf, sent, PeerOptions.MaxChainDepth + 1);
         _chains.Remember(accepted);
         var validUntil = ValidUntil(accepted);
         Keep(accepted.LeafHash, hostName, result, validUntil);
@@ -198,30 +197,6 @@ internal sealed class HandshakePolicy
         }
 
         return until;
-    }
-
-    private static bool SameIntermediates(PeerChain known, X509Certificate2 leaf, X509Certificate2Collection? sent, int sentCount)
-    {
-        if (known.Intermediates.Count != sentCount || sent is null)
-        {
-            return sentCount == 0 && known.Intermediates.Count == 0;
-        }
-
-        var i = 0;
-        foreach (var certificate in sent)
-        {
-            if (certificate.RawDataMemory.Span.SequenceEqual(leaf.RawDataMemory.Span))
-            {
-                continue;
-            }
-
-            if (!certificate.RawDataMemory.Span.SequenceEqual(known.Intermediates[i++].RawDataMemory.Span))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     private void Keep(string leafHash, string? host, PeerValidationResult result, DateTimeOffset validUntil)

@@ -9,7 +9,7 @@ namespace Mtls.Extensions.Handshake;
 /// </summary>
 internal sealed class PeerChain
 {
-    private PeerChain(string leafHash, X509Certificate2 leaf, X509Certificate2[] intermediates)
+    public PeerChain(string leafHash, X509Certificate2 leaf, X509Certificate2[] intermediates)
     {
         LeafHash = leafHash;
         Leaf = leaf;
