@@ -18,7 +18,6 @@ namespace Mtls.Extensions.AspNetCore.Internal;
 /// </summary>
 internal sealed class MutualTlsServer : IDisposable
 {
-    private readonly IOptionsMonitor<MutualTlsOptions> _monitor;
     private readonly MutualTlsOptions _initial;
     private readonly MtlsSourceFactory _sources;
     private readonly PeerCertificateValidator _validator;
@@ -33,12 +32,12 @@ internal sealed class MutualTlsServer : IDisposable
     private IDisposable? _trustSubscription;
     private PeerValidationOptions _peerOptions;
     private MtlsResumption _resumption;
+    private MtlsClientCertificateMode _mode;
     private HandshakePolicy? _policy;
     private int _announced;
 
     public MutualTlsServer(IOptionsMonitor<MutualTlsOptions> options, MtlsSourceFactory sources, PeerCertificateValidator validator, TimeProvider time, MtlsMetrics metrics, ILogger<MutualTlsServer> logger)
     {
-        _monitor = options;
         _initial = options.CurrentValue;
         _sources = sources;
         _validator = validator;
@@ -47,6 +46,7 @@ internal sealed class MutualTlsServer : IDisposable
         _logger = logger;
         _peerOptions = BuildPeerOptions(_initial);
         _resumption = _initial.Resumption;
+        _mode = _initial.ClientCertificateMode;
         _connections = new PeerConnectionTracker(PeerRole.Client, time, metrics, logger);
         _loaded = new(() =>
         {
@@ -67,7 +67,8 @@ internal sealed class MutualTlsServer : IDisposable
     /// <summary>Gets the current peer validation options (AllowedPeers and strictness; reloadable).</summary>
     public PeerValidationOptions PeerOptions => Volatile.Read(ref _peerOptions);
 
-    public MtlsClientCertificateMode Mode => _monitor.CurrentValue.ClientCertificateMode;
+    /// <summary>Gets the client certificate mode of the last options that were applied (a reload that fails validation changes nothing).</summary>
+    public MtlsClientCertificateMode Mode => Volatile.Read(ref _mode);
 
     public ICertificateSource Certificate => _loaded.Value.Certificate;
 
@@ -221,6 +222,7 @@ internal sealed class MutualTlsServer : IDisposable
         {
             Volatile.Write(ref _peerOptions, peer);
             _resumption = options.Resumption;
+            _mode = options.ClientCertificateMode;
         }
 
         if (_loaded.IsValueCreated)
