@@ -25,6 +25,10 @@ echo "== load harness (${REPETITIONS} repetitions x ${SECONDS_PER_PHASE} s per p
 "${pin[@]}" dotnet benchmarks/Mtls.Extensions.LoadTest/bin/Release/net10.0/Mtls.Extensions.LoadTest.dll run \
   --seconds "$SECONDS_PER_PHASE" --repetitions "$REPETITIONS" --out "$work/load.md"
 
+echo "== resumed vs full handshakes (${REPETITIONS} repetitions x ${SECONDS_PER_PHASE} s per phase) =="
+"${pin[@]}" dotnet benchmarks/Mtls.Extensions.LoadTest/bin/Release/net10.0/Mtls.Extensions.LoadTest.dll sessions \
+  --seconds "$SECONDS_PER_PHASE" --repetitions "$REPETITIONS" --out "$work/sessions.md"
+
 echo "== BenchmarkDotNet (short job) =="
 (cd "$work" && dotnet "$OLDPWD/benchmarks/Mtls.Extensions.Benchmarks/bin/Release/net10.0/Mtls.Extensions.Benchmarks.dll" \
   --filter '*' --job short --inProcess --exporters github --artifacts "$work/bdn" >"$work/bdn.log" 2>&1) || { tail -50 "$work/bdn.log"; exit 1; }
@@ -51,6 +55,14 @@ runtime="$(dotnet --list-runtimes | grep Microsoft.NETCore.App | tail -1 | awk '
   echo "Server CPU from /proc/{pid}/stat (utime + stime, 10 ms ticks) over each measured phase, divided by completed requests."
   echo
   cat "$work/load.md"
+  echo
+  echo "## Resumed vs full handshakes (\`Mtls.Extensions.LoadTest sessions\`)"
+  echo
+  echo "A new connection per request; the resuming client connects by host name with \`AllowTlsResume\` on (SslStream caches"
+  echo "client sessions by name only), the full one with it off. The client chain goes through an intermediate the server"
+  echo "does not pin. Server CPU from /proc/{pid}/stat over each phase, divided by completed handshakes."
+  echo
+  cat "$work/sessions.md"
   echo
   echo "## Micro-benchmarks (\`benchmarks/Mtls.Extensions.Benchmarks\`, BenchmarkDotNet short job)"
   echo

@@ -34,6 +34,14 @@ public sealed class MutualTlsOptions
     /// <value>The default is 4.</value>
     public int MaxChainDepth { get; set; } = 4;
 
+    /// <summary>
+    /// Gets or sets whether clients may resume TLS sessions. <see cref="MtlsResumption.Enabled"/>: a resumed session is
+    /// accepted exactly when a full handshake with that client would be now (its chain judged against the current trust,
+    /// time and <see cref="AllowedPeers"/>). <see cref="MtlsResumption.Disabled"/>: no tickets or session ids are issued.
+    /// </summary>
+    /// <value>The default is <see cref="MtlsResumption.Enabled"/>.</value>
+    public MtlsResumption Resumption { get; set; } = MtlsResumption.Enabled;
+
     /// <summary>Gets or sets how certificate and CA files are watched and reloaded.</summary>
     /// <value>Watching on, polling every minute.</value>
     public MtlsReloadOptions Reload { get; set; } = new();

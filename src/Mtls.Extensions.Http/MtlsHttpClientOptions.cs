@@ -41,6 +41,14 @@ public sealed class MtlsHttpClientOptions
     /// </summary>
     public TimeSpan PooledConnectionLifetime { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>
+    /// Gets or sets whether the client resumes TLS sessions (<c>Resumption</c>). A resumed session is judged like a full
+    /// handshake: the server's chain from its full handshake against the current trust and time.
+    /// <see cref="MtlsResumption.Disabled"/> makes every connection a full handshake.
+    /// </summary>
+    /// <value>The default is <see cref="MtlsResumption.Enabled"/>.</value>
+    public MtlsResumption Resumption { get; set; } = MtlsResumption.Enabled;
+
     /// <summary>Gets or sets how certificate and CA files are watched for rotation (<c>Reload:*</c>).</summary>
     public MtlsReloadOptions Reload { get; set; } = new();
 

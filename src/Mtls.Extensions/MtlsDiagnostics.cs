@@ -20,4 +20,16 @@ public static class MtlsDiagnostics
 
     /// <summary>Up-down counter of live HTTP client primary handlers (current and draining), tagged <c>mtls.client</c>.</summary>
     public const string ActiveHandlersInstrument = "mtls.http_client.active_handlers";
+
+    /// <summary>
+    /// Counter of TLS handshakes judged, tagged <c>mtls.role</c> (the peer's role), <c>tls.session_reused</c>
+    /// (<c>true</c> for a resumed session, like Envoy's <c>session_reused</c>), <c>mtls.validation.result</c> and <c>error.type</c>.
+    /// </summary>
+    public const string HandshakesInstrument = "mtls.tls.handshakes";
+
+    /// <summary>
+    /// Counter of connections ended because their peer no longer qualifies, tagged <c>mtls.role</c>,
+    /// <c>mtls.close.reason</c> (<c>trust_changed</c> or <c>certificate_expired</c>) and <c>error.type</c>.
+    /// </summary>
+    public const string ConnectionsClosedInstrument = "mtls.connections.closed";
 }

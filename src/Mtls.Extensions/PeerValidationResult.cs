@@ -5,12 +5,14 @@ namespace Mtls.Extensions;
 /// <summary>The verdict on a peer certificate: accepted with its identity, or rejected with a reason and a sentence.</summary>
 public sealed class PeerValidationResult
 {
-    private PeerValidationResult(PeerRole role, PeerIdentity? identity, MtlsRejectionReason reason, string message)
+    private string? _message;
+
+    private PeerValidationResult(PeerRole role, PeerIdentity? identity, MtlsRejectionReason reason, string? message)
     {
         Role = role;
         Identity = identity;
         Reason = reason;
-        Message = message;
+        _message = message;
     }
 
     /// <summary>Gets the role of the peer that was validated.</summary>
@@ -32,7 +34,7 @@ public sealed class PeerValidationResult
 
     /// <summary>Gets one sentence naming the certificate (subject, SHA-256 thumbprint) and what failed.</summary>
     /// <value>Never <see langword="null"/>.</value>
-    public string Message { get; }
+    public string Message => _message ??= $"{Role} certificate {Describe(Identity!)} accepted.";
 
     /// <summary>Creates an accepted result.</summary>
     /// <param name="role">The peer's role.</param>
@@ -41,7 +43,8 @@ public sealed class PeerValidationResult
     public static PeerValidationResult Success(PeerRole role, PeerIdentity identity)
     {
         ArgumentNullException.ThrowIfNull(identity);
-        return new(role, identity, MtlsRejectionReason.None, $"{role} certificate {Describe(identity)} accepted.");
+        // The success sentence is formatted only when someone reads it, not on every handshake.
+        return new(role, identity, MtlsRejectionReason.None, null);
     }
 
     /// <summary>Creates a rejected result.</summary>

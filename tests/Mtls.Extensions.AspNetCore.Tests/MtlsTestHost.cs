@@ -77,11 +77,13 @@ public sealed class MtlsTestHost : WebApplicationFactory<TestAppMarker>
     private readonly Dictionary<string, string?> _settings;
     private readonly EndpointWiring _wiring;
     private readonly Action<IServiceCollection>? _configureServices;
+    private readonly Action<IConfigurationBuilder>? _configureConfiguration;
 
-    public MtlsTestHost(TestPkiFixture pki, IDictionary<string, string?>? settings = null, EndpointWiring wiring = EndpointWiring.UseMutualTls, Action<IServiceCollection>? configureServices = null)
+    public MtlsTestHost(TestPkiFixture pki, IDictionary<string, string?>? settings = null, EndpointWiring wiring = EndpointWiring.UseMutualTls, Action<IServiceCollection>? configureServices = null, Action<IConfigurationBuilder>? configureConfiguration = null)
     {
         Pki = pki;
         _configureServices = configureServices;
+        _configureConfiguration = configureConfiguration;
         _wiring = wiring;
         _settings = new Dictionary<string, string?>
         {
@@ -153,7 +155,11 @@ public sealed class MtlsTestHost : WebApplicationFactory<TestAppMarker>
             builder.UseSetting(key, value);
         }
 
-        builder.ConfigureAppConfiguration(c => c.AddInMemoryCollection(_settings));
+        builder.ConfigureAppConfiguration(c =>
+        {
+            c.AddInMemoryCollection(_settings);
+            _configureConfiguration?.Invoke(c);
+        });
         if (_configureServices is not null)
         {
             builder.ConfigureServices(_configureServices);

@@ -76,6 +76,8 @@ public sealed class ClientRotationTests(ClientPki pki, ITestOutputHelper output)
     public async Task Sixty_rotations_under_continuous_load_fail_no_request()
     {
         using var rig = await Rig.StartAsync(pki);
+        using var handshakes = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(
+            rig.Server.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), MtlsDiagnostics.MeterName, MtlsDiagnostics.HandshakesInstrument);
         var client = rig.CreateClient();
         using var stop = new CancellationTokenSource();
         long succeeded = 0;
@@ -182,6 +184,9 @@ public sealed class ClientRotationTests(ClientPki pki, ITestOutputHelper output)
         output.WriteLine($"rotations: {rotations} ({clientPickUps.Count} client, {serverPickUps.Count} server, 10 CA bundle changes), requests: {succeeded}, failures: {failures.Count}, max live handlers: {maxLiveHandlers}");
         output.WriteLine($"client cert write -> server sees it: median {clientPickUps[clientPickUps.Count / 2]:F0} ms, max {clientPickUps[^1]:F0} ms");
         output.WriteLine($"server cert write -> served on a new handshake: median {serverPickUps[serverPickUps.Count / 2]:F0} ms, max {serverPickUps[^1]:F0} ms");
+        var resumed = handshakes.GetMeasurementSnapshot().Count(m => m.Tags["tls.session_reused"] is true);
+        output.WriteLine($"server handshakes: {handshakes.GetMeasurementSnapshot().Count}, resumed: {resumed}");
+        Assert.True(resumed > 0, "with resumption on, some connections resume their session");
         Assert.True(rotations >= 50, $"only {rotations} rotations");
         Assert.True(failures.Count == 0, $"{failures.Count} failed requests; first: {failures.FirstOrDefault()}");
         Assert.True(succeeded > 100, $"only {succeeded} requests ran");
@@ -247,7 +252,8 @@ public sealed class ClientRotationTests(ClientPki pki, ITestOutputHelper output)
             services.AddLogging();
             services.AddMtlsHttpClient(Name, o =>
             {
-                o.BaseAddress = rig.Server.BaseAddress;
+                // By host name: SslStream caches client TLS sessions by host name only, so connections resume sessions.
+                o.BaseAddress = new UriBuilder(rig.Server.BaseAddress) { Host = "localhost" }.Uri;
                 o.Certificate.Directory = rig.ClientDirectory;
                 o.TrustedCa.Path = rig.ClientCaPath;
                 o.ExpectedServer = ClientPki.InventoryId;

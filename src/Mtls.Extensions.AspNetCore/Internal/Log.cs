@@ -16,4 +16,7 @@ internal static partial class Log
 
     [LoggerMessage(303, LogLevel.Debug, "The handshake of connection {ConnectionId} was not wired by AddMutualTls (e.g. HTTP/3 or a custom endpoint); validated the client certificate once for the connection.", EventName = "FallbackValidation")]
     public static partial void FallbackValidation(ILogger logger, string connectionId);
+
+    [LoggerMessage(252, LogLevel.Error, "Reloaded mutual TLS options were not applied; the previous allowed peers stay in force: {Problem}", EventName = "OptionsReloadRejected")]
+    public static partial void OptionsReloadRejected(ILogger logger, string problem);
 }

@@ -1,52 +1,94 @@
-using System.Net.Security;
-using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+using Mtls.Extensions.Handshake;
+using Mtls.Extensions.Internal;
 
 namespace Mtls.Extensions.AspNetCore.Internal;
 
 /// <summary>
-/// The server side at run time: the watched certificate and trust sources, and the per-handshake wiring that
-/// hands SslStream the current certificate context and the pinned chain policy, judges the one chain SslStream
-/// builds, and stores the verdict on the connection for the authentication handler.
+/// The server side at run time: the watched certificate and trust sources, the current <see cref="HandshakePolicy"/>
+/// (rebuilt when the trust bundle or the options change) and the per-handshake wiring that hands SslStream the current
+/// certificate context and the policy, and stores the verdict on the connection for the authentication handler. Open
+/// connections are tracked so that they end when their client's trust does.
 /// </summary>
-internal sealed class MutualTlsServer
+internal sealed class MutualTlsServer : IDisposable
 {
-    private readonly MutualTlsOptions _options;
+    private readonly MutualTlsOptions _initial;
     private readonly MtlsSourceFactory _sources;
     private readonly PeerCertificateValidator _validator;
+    private readonly TimeProvider _time;
+    private readonly MtlsMetrics? _metrics;
     private readonly ILogger _logger;
     private readonly Lazy<(ICertificateSource Certificate, ITrustBundleSource Trust)> _loaded;
+    private readonly PeerChainCache _chains = PeerChainCache.Shared;
+    private readonly PeerConnectionTracker _connections;
+    private readonly Lock _gate = new();
+    private readonly IDisposable? _optionsSubscription;
+    private IDisposable? _trustSubscription;
+    private PeerValidationOptions _peerOptions;
+    private MtlsResumption _resumption;
+    private MtlsClientCertificateMode _mode;
+    private HandshakePolicy? _policy;
     private int _announced;
 
-    public MutualTlsServer(IOptions<MutualTlsOptions> options, MtlsSourceFactory sources, PeerCertificateValidator validator, ILogger<MutualTlsServer> logger)
+    public MutualTlsServer(IOptionsMonitor<MutualTlsOptions> options, MtlsSourceFactory sources, PeerCertificateValidator validator, TimeProvider time, MtlsMetrics metrics, ILogger<MutualTlsServer> logger)
     {
-        _options = options.Value;
+        _initial = options.CurrentValue;
         _sources = sources;
         _validator = validator;
+        _time = time;
+        _metrics = metrics;
         _logger = logger;
-        PeerOptions = BuildPeerOptions(_options);
+        _peerOptions = BuildPeerOptions(_initial);
+        _resumption = _initial.Resumption;
+        _mode = _initial.ClientCertificateMode;
+        _connections = new PeerConnectionTracker(PeerRole.Client, time, metrics, logger);
         _loaded = new(() =>
         {
-            var path = _options.ConfigurationPath;
-            var certificate = _sources.GetCertificateSource("server", _options.Certificate, _options.Reload, $"{path}:Certificate");
-            var trust = _sources.GetTrustBundleSource("server", _options.TrustedCa, _options.Certificate, _options.Reload, $"{path}:TrustedCa");
+            var path = _initial.ConfigurationPath;
+            var certificate = _sources.GetCertificateSource("server", _initial.Certificate, _initial.Reload, $"{path}:Certificate");
+            var trust = _sources.GetTrustBundleSource("server", _initial.TrustedCa, _initial.Certificate, _initial.Reload, $"{path}:TrustedCa");
             return (certificate, trust);
+        });
+        _optionsSubscription = options.OnChange((changed, name) =>
+        {
+            if (string.IsNullOrEmpty(name) || name == Options.DefaultName)
+            {
+                OnOptionsChanged(changed);
+            }
         });
     }
 
-    public PeerValidationOptions PeerOptions { get; }
+    /// <summary>Gets the current peer validation options (AllowedPeers and strictness; reloadable).</summary>
+    public PeerValidationOptions PeerOptions => Volatile.Read(ref _peerOptions);
 
-    public MtlsClientCertificateMode Mode => _options.ClientCertificateMode;
+    /// <summary>Gets the client certificate mode of the last options that were applied (a reload that fails validation changes nothing).</summary>
+    public MtlsClientCertificateMode Mode => Volatile.Read(ref _mode);
 
     public ICertificateSource Certificate => _loaded.Value.Certificate;
 
     public ITrustBundleSource Trust => _loaded.Value.Trust;
 
     public PeerCertificateValidator Validator => _validator;
+
+    /// <summary>Gets the number of open connections whose client was accepted.</summary>
+    internal int OpenConnections => _connections.Count;
+
+    /// <summary>Gets the policy of the current trust snapshot and options (built once per snapshot).</summary>
+    public HandshakePolicy Policy
+    {
+        get
+        {
+            var policy = Volatile.Read(ref _policy);
+            var trust = Trust.Current;
+            return policy is not null && ReferenceEquals(policy.Trust, trust) ? policy : Rebuild(trust);
+        }
+    }
 
     /// <summary>Applies the wiring to an HTTPS endpoint's options.</summary>
     public void ConfigureHttps(HttpsConnectionAdapterOptions https)
@@ -55,7 +97,8 @@ internal sealed class MutualTlsServer
         var (certificate, trust) = _loaded.Value;
         if (Interlocked.Exchange(ref _announced, 1) == 0)
         {
-            Log.ServerConfigured(_logger, certificate.Current.Certificate.Subject, certificate.Current.ThumbprintSha256, _options.ClientCertificateMode, trust.Current.Describe());
+            Log.ServerConfigured(_logger, certificate.Current.Certificate.Subject, certificate.Current.ThumbprintSha256, Mode, trust.Current.Describe());
+            _trustSubscription = ChangeToken.OnChange(trust.GetChangeToken, OnTrustChanged);
         }
 
         https.ServerCertificate = null;
@@ -66,9 +109,9 @@ internal sealed class MutualTlsServer
         https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.NoCertificate;
         https.ClientCertificateValidation = null;
         https.CheckCertificateRevocation = false;
-        if (https.SslProtocols == SslProtocols.None)
+        if (https.SslProtocols == System.Security.Authentication.SslProtocols.None)
         {
-            https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
+            https.SslProtocols = HandshakePolicy.Protocols;
         }
 
         var previous = https.OnAuthenticate;
@@ -80,11 +123,9 @@ internal sealed class MutualTlsServer
     }
 
     /// <summary>Runs once per handshake, before SslStream authenticates.</summary>
-    public void OnAuthenticate(ConnectionContext connection, SslServerAuthenticationOptions ssl)
+    public void OnAuthenticate(ConnectionContext connection, System.Net.Security.SslServerAuthenticationOptions ssl)
     {
         var material = AcquireMaterial();
-        var trust = Trust.Current;
-
         // Referenced until the connection closes, so a rotation never disposes the context of a handshake in flight
         // (nor of the session it set up); the last connection using a retired material disposes it.
         connection.ConnectionClosed.Register(static m => ((CertificateMaterial)m!).Release(), material);
@@ -93,23 +134,21 @@ internal sealed class MutualTlsServer
         ssl.ServerCertificateSelectionCallback = null;
         ssl.ServerCertificate = null;
         ssl.ServerCertificateContext = material.Context;
-        ssl.ClientCertificateRequired = true;
-        ssl.CertificateRevocationCheckMode = X509RevocationMode.NoCheck;
 
-        // SslStream builds the one chain of this handshake with the pinned policy; the callback only judges it.
-        ssl.CertificateChainPolicy = _validator.CreateChainPolicy(trust, PeerRole.Client);
-
+        var policy = Policy;
+        policy.Apply(ssl);
         var feature = new MtlsPeerFeature();
         connection.Features.Set<IMtlsPeerFeature>(feature);
-        var allow = _options.ClientCertificateMode == MtlsClientCertificateMode.Allow;
-        var peerOptions = PeerOptions;
-        ssl.RemoteCertificateValidationCallback = (_, certificate, chain, _) =>
-        {
-            var leaf = certificate as X509Certificate2 ?? (certificate is null ? null : X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
-            var result = _validator.ValidateBuiltChain(leaf, chain, trust, PeerRole.Client, peerOptions);
-            feature.Result = result;
-            return result.IsValid || allow;
-        };
+        ssl.RemoteCertificateValidationCallback = policy.CreateCallback(
+            (_, verdict) =>
+            {
+                feature.Result = verdict.Result;
+                if (verdict.Result.IsValid)
+                {
+                    Track(connection, verdict);
+                }
+            },
+            acceptInvalid: Mode == MtlsClientCertificateMode.Allow);
     }
 
     private CertificateMaterial AcquireMaterial()
@@ -131,20 +170,82 @@ internal sealed class MutualTlsServer
 
     internal static PeerValidationOptions BuildPeerOptions(MutualTlsOptions options)
     {
-        var peer = new PeerValidationOptions
+        var path = options.ConfigurationPath;
+        var allowed = new List<(string, string)>(options.AllowedPeers.Count);
+        for (var i = 0; i < options.AllowedPeers.Count; i++)
         {
-            AllowMissingExtendedKeyUsage = options.AllowMissingExtendedKeyUsage,
-            MaxChainDepth = options.MaxChainDepth,
-            RequireSpiffeId = options.RequireSpiffeId,
-        };
-        foreach (var entry in options.AllowedPeers)
-        {
-            if (PeerIdentityPattern.TryParse(entry, out var pattern, out _))
-            {
-                peer.AllowedPeers.Add(pattern);
-            }
+            allowed.Add(($"{path}:AllowedPeers:{i}", options.AllowedPeers[i]));
         }
 
-        return peer;
+        return HandshakePolicy.BuildPeerOptions(new PeerPolicySettings(options.AllowMissingExtendedKeyUsage, options.MaxChainDepth, options.RequireSpiffeId, allowed));
+    }
+
+    public void Dispose()
+    {
+        _optionsSubscription?.Dispose();
+        _trustSubscription?.Dispose();
+        _connections.Dispose();
+    }
+
+    private void Track(ConnectionContext connection, HandshakeVerdict verdict)
+    {
+        var lifetime = connection.Features.Get<IConnectionLifetimeNotificationFeature>();
+        var registration = _connections.Track(connection.ConnectionId, verdict, hostName: null, () =>
+        {
+            // HTTP/1.1 answers the next response with Connection: close; HTTP/2 sends GOAWAY and lets streams finish.
+            if (lifetime is not null)
+            {
+                lifetime.RequestClose();
+            }
+            else
+            {
+                connection.Abort(new ConnectionAbortedException("The client's trust ended."));
+            }
+        });
+        connection.ConnectionClosed.Register(static state => ((IDisposable)state!).Dispose(), registration);
+    }
+
+    private HandshakePolicy Rebuild(TrustBundle trust)
+    {
+        lock (_gate)
+        {
+            var policy = _policy;
+            if (policy is not null && ReferenceEquals(policy.Trust, trust) && ReferenceEquals(policy.PeerOptions, _peerOptions) && policy.Resumption == _resumption)
+            {
+                return policy;
+            }
+
+            policy = new HandshakePolicy(_validator, trust, PeerRole.Client, _peerOptions, _resumption, _chains, _time, _metrics);
+            Volatile.Write(ref _policy, policy);
+            return policy;
+        }
+    }
+
+    private void OnTrustChanged() => _connections.Revalidate(Rebuild(Trust.Current));
+
+    private void OnOptionsChanged(MutualTlsOptions options)
+    {
+        PeerValidationOptions peer;
+        try
+        {
+            peer = BuildPeerOptions(options);
+        }
+        catch (InvalidOperationException ex)
+        {
+            Log.OptionsReloadRejected(_logger, ex.Message);
+            return;
+        }
+
+        lock (_gate)
+        {
+            Volatile.Write(ref _peerOptions, peer);
+            _resumption = options.Resumption;
+            _mode = options.ClientCertificateMode;
+        }
+
+        if (_loaded.IsValueCreated)
+        {
+            _connections.Revalidate(Rebuild(Trust.Current));
+        }
     }
 }

@@ -16,4 +16,7 @@ internal static partial class Log
 
     [LoggerMessage(454, LogLevel.Warning, "The server {Host} rejected the certificate of mTLS client {Client}: {Reason} ({Evidence}).", EventName = "RejectedByServer")]
     public static partial void RejectedByServer(ILogger logger, string client, string host, MtlsRejectionReason reason, string evidence);
+
+    [LoggerMessage(455, LogLevel.Information, "mTLS client {Client} replaced its primary handler ({OldGeneration} -> {NewGeneration}) because a server certificate it holds connections to expired: no pooled connection carries a request past its server's notAfter.", EventName = "ServerCertificateExpired")]
+    public static partial void ServerCertificateExpired(ILogger logger, string client, long oldGeneration, long newGeneration);
 }

@@ -4,6 +4,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
+using Mtls.Extensions.Handshake;
 using Mtls.Extensions.Internal;
 
 namespace Mtls.Extensions.Http.Internal;
@@ -25,16 +26,21 @@ internal sealed class MtlsClientHandlerPool : IDisposable
     private readonly bool _checkHostName;
     private readonly MtlsMetrics? _metrics;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly PeerChainCache _chains = PeerChainCache.Shared;
     private readonly Lock _gate = new();
     private readonly IDisposable _certificateSubscription;
     private readonly IDisposable _trustSubscription;
     private HandlerLease _current;
+    private ITimer? _expiryTimer;
+    private DateTimeOffset _expiry = DateTimeOffset.MaxValue;
     private long _generation;
     private int _live;
     private bool _disposed;
 
-    public MtlsClientHandlerPool(string name, MtlsHttpClientOptions options, MtlsSourceFactory sources, PeerCertificateValidator validator, MtlsMetrics? metrics, ILogger logger)
+    public MtlsClientHandlerPool(string name, MtlsHttpClientOptions options, MtlsSourceFactory sources, PeerCertificateValidator validator, MtlsMetrics? metrics, ILogger logger, TimeProvider? timeProvider = null)
     {
+        _time = timeProvider ?? TimeProvider.System;
         Name = name;
         _options = options;
         _validator = validator;
@@ -43,7 +49,7 @@ internal sealed class MtlsClientHandlerPool : IDisposable
         var path = string.IsNullOrEmpty(options.ConfigurationPath) ? MtlsHttpClientDefaults.ConfigurationPath(name) : options.ConfigurationPath;
         _certificate = sources.GetCertificateSource(SourceName(name), options.Certificate, options.Reload, $"{path}:Certificate");
         _trust = sources.GetTrustBundleSource(SourceName(name), options.TrustedCa, options.Certificate, options.Reload, $"{path}:TrustedCa");
-        (_peerOptions, _checkHostName) = BuildPeerOptions(options);
+        (_peerOptions, _checkHostName) = BuildPeerOptions(options, path);
         var (material, trust) = AcquireCurrent();
         _current = CreateLease(material, trust);
         Log.ClientCreated(_logger, name, material.Certificate.Subject, material.ThumbprintSha256, trust.Describe());
@@ -103,6 +109,9 @@ internal sealed class MtlsClientHandlerPool : IDisposable
 
             var next = CreateLease(material, trust);
             Volatile.Write(ref _current, next);
+            _expiry = DateTimeOffset.MaxValue;
+            _expiryTimer?.Dispose();
+            _expiryTimer = null;
             _metrics?.HandlerRecycled(Name);
             Log.HandlerRecycled(_logger, Name, old.Generation, next.Generation, material.Certificate.Subject, material.ThumbprintSha256, trust.ContentHash);
             old.Release();
@@ -186,6 +195,7 @@ internal sealed class MtlsClientHandlerPool : IDisposable
             }
 
             _disposed = true;
+            _expiryTimer?.Dispose();
         }
 
         _certificateSubscription.Dispose();
@@ -217,28 +227,36 @@ internal sealed class MtlsClientHandlerPool : IDisposable
         return false;
     }
 
-    private static (PeerValidationOptions Options, bool CheckHostName) BuildPeerOptions(MtlsHttpClientOptions options)
+    private static (PeerValidationOptions Options, bool CheckHostName) BuildPeerOptions(MtlsHttpClientOptions options, string path)
     {
-        var peer = new PeerValidationOptions
-        {
-            AllowMissingExtendedKeyUsage = options.AllowMissingExtendedKeyUsage,
-            MaxChainDepth = options.MaxChainDepth,
-        };
-        foreach (var entry in MtlsHttpClientDefaults.SplitExpectedServer(options.ExpectedServer))
-        {
-            peer.AllowedPeers.Add(PeerIdentityPattern.Parse(entry));
-        }
-
+        var expected = MtlsHttpClientDefaults.SplitExpectedServer(options.ExpectedServer).Select(e => ($"{path}:ExpectedServer", e)).ToList();
+        var peer = HandshakePolicy.BuildPeerOptions(new PeerPolicySettings(options.AllowMissingExtendedKeyUsage, options.MaxChainDepth, RequireSpiffeId: false, expected));
         return (peer, peer.AllowedPeers.Count == 0);
     }
 
     private HandlerLease CreateLease(CertificateMaterial material, TrustBundle trust)
     {
         var generation = Interlocked.Increment(ref _generation);
-        var validator = _validator;
-        var peerOptions = _peerOptions;
-        var checkHostName = _checkHostName;
+        var policy = new HandshakePolicy(_validator, trust, PeerRole.Server, _peerOptions, _options.Resumption, _chains, _time, _metrics, _checkHostName);
         HandlerLease? lease = null;
+        var ssl = new SslClientAuthenticationOptions
+        {
+            // Sends the intermediates on every handshake; resumption as configured, per handler generation.
+            ClientCertificateContext = material.Context,
+            RemoteCertificateValidationCallback = policy.CreateCallback((sender, verdict) =>
+            {
+                if ((sender as SslStream)?.TargetHostName is { Length: > 0 } host)
+                {
+                    lease?.RecordVerdict(host, verdict.Result);
+                }
+
+                if (verdict.Result.IsValid && lease is not null)
+                {
+                    ScheduleExpiry(lease, verdict.ValidUntil);
+                }
+            }),
+        };
+        policy.Apply(ssl);
         var handler = new SocketsHttpHandler
         {
             ConnectTimeout = _options.ConnectTimeout,
@@ -248,32 +266,62 @@ internal sealed class MtlsClientHandlerPool : IDisposable
             AllowAutoRedirect = false,
             UseProxy = false,
             ConnectCallback = (context, cancellationToken) => ConnectAsync(context, lease!, cancellationToken),
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                // Sends the intermediates on every handshake and keeps TLS resumption per handler generation.
-                ClientCertificateContext = material.Context,
-                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
-                // SslStream builds the one chain of the handshake with the pinned policy; the callback judges it.
-                CertificateChainPolicy = validator.CreateChainPolicy(trust, PeerRole.Server),
-                RemoteCertificateValidationCallback = (sender, certificate, chain, _) =>
-                {
-                    var host = (sender as SslStream)?.TargetHostName;
-                    var leaf = certificate as X509Certificate2 ?? (certificate is null ? null : X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
-                    var result = validator.ValidateBuiltChain(leaf, chain, trust, PeerRole.Server, peerOptions, checkHostName ? host : null);
-                    if (!string.IsNullOrEmpty(host))
-                    {
-                        lease?.RecordVerdict(host, result);
-                    }
-
-                    return result.IsValid;
-                },
-            },
+            SslOptions = ssl,
         };
         Interlocked.Increment(ref _live);
         _metrics?.HandlerCreated(Name);
         lease = new HandlerLease(generation, handler, material, trust, OnDrained);
         return lease;
+    }
+
+    /// <summary>
+    /// No pooled connection carries a request past its server certificate's expiry: when the earliest notAfter among the
+    /// current handler's servers passes, the handler is replaced (in-flight requests finish, new ones connect afresh and
+    /// judge the server's certificate again).
+    /// </summary>
+    private void ScheduleExpiry(HandlerLease lease, DateTimeOffset validUntil)
+    {
+        lock (_gate)
+        {
+            if (_disposed || !ReferenceEquals(_current, lease) || validUntil >= _expiry)
+            {
+                return;
+            }
+
+            _expiry = validUntil;
+            var due = validUntil - _time.GetUtcNow();
+            due = due < TimeSpan.Zero ? TimeSpan.Zero : due > TimeSpan.FromDays(30) ? TimeSpan.FromDays(30) : due;
+            _expiryTimer?.Dispose();
+            _expiryTimer = _time.CreateTimer(static state => ((MtlsClientHandlerPool)state!).OnExpiryTimer(), this, due, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void OnExpiryTimer()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            if (_time.GetUtcNow() < _expiry)
+            {
+                var due = _expiry - _time.GetUtcNow();
+                _expiryTimer?.Change(due > TimeSpan.FromDays(30) ? TimeSpan.FromDays(30) : due, Timeout.InfiniteTimeSpan);
+                return;
+            }
+
+            var old = _current;
+            var next = CreateLease(old.Material, old.Trust);
+            Volatile.Write(ref _current, next);
+            _expiry = DateTimeOffset.MaxValue;
+            _expiryTimer?.Dispose();
+            _expiryTimer = null;
+            _metrics?.ConnectionClosed(PeerRole.Server, expired: true, MtlsRejectionReason.Expired);
+            Log.ServerCertificateExpired(_logger, Name, old.Generation, next.Generation);
+            old.Release();
+        }
     }
 
     /// <summary>

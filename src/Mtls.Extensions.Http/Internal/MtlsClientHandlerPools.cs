@@ -11,13 +11,14 @@ internal sealed class MtlsClientHandlerPools(
     MtlsSourceFactory sources,
     PeerCertificateValidator validator,
     MtlsMetrics metrics,
+    TimeProvider timeProvider,
     ILoggerFactory loggerFactory) : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<MtlsClientHandlerPool>> _pools = new(StringComparer.Ordinal);
 
     public MtlsClientHandlerPool Get(string name) =>
         _pools.GetOrAdd(name, n => new Lazy<MtlsClientHandlerPool>(() => new MtlsClientHandlerPool(
-            n, options.Get(n), sources, validator, metrics, loggerFactory.CreateLogger("Mtls.Extensions.Http.MtlsHttpClient")))).Value;
+            n, options.Get(n), sources, validator, metrics, loggerFactory.CreateLogger("Mtls.Extensions.Http.MtlsHttpClient"), timeProvider))).Value;
 
     public void Dispose()
     {

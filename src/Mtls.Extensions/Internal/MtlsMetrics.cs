@@ -10,6 +10,8 @@ internal sealed class MtlsMetrics
     private readonly Counter<long> _reloads;
     private readonly Counter<long> _recycles;
     private readonly UpDownCounter<long> _activeHandlers;
+    private readonly Counter<long> _handshakes;
+    private readonly Counter<long> _closed;
 
     public MtlsMetrics(IMeterFactory meterFactory, MtlsSourceRegistry registry, TimeProvider timeProvider)
     {
@@ -18,6 +20,8 @@ internal sealed class MtlsMetrics
         _reloads = meter.CreateCounter<long>(MtlsDiagnostics.ReloadsInstrument, "{reload}", "Certificate and trust bundle reloads.");
         _recycles = meter.CreateCounter<long>(MtlsDiagnostics.HandlerRecyclesInstrument, "{handler}", "HTTP client primary handlers replaced after a rotation.");
         _activeHandlers = meter.CreateUpDownCounter<long>(MtlsDiagnostics.ActiveHandlersInstrument, "{handler}", "Live HTTP client primary handlers, current and draining.");
+        _handshakes = meter.CreateCounter<long>(MtlsDiagnostics.HandshakesInstrument, "{handshake}", "TLS handshakes judged, full or resumed.");
+        _closed = meter.CreateCounter<long>(MtlsDiagnostics.ConnectionsClosedInstrument, "{connection}", "Connections ended because their peer's trust ended.");
         meter.CreateObservableGauge(MtlsDiagnostics.TimeToExpiryInstrument, () => ObserveExpiry(registry, timeProvider), "s", "Seconds until the loaded certificate or pinned CA expires.");
     }
 
@@ -39,6 +43,40 @@ internal sealed class MtlsMetrics
         }
 
         _validations.Add(1, tags);
+    }
+
+    public void Handshake(PeerRole role, bool resumed, MtlsRejectionReason reason)
+    {
+        if (!_handshakes.Enabled)
+        {
+            return;
+        }
+
+        var tags = new TagList
+        {
+            { "mtls.role", role == PeerRole.Client ? "client" : "server" },
+            { "tls.session_reused", resumed },
+            { "mtls.validation.result", reason == MtlsRejectionReason.None ? "success" : "failure" },
+        };
+        if (reason != MtlsRejectionReason.None)
+        {
+            tags.Add("error.type", reason.ToString());
+        }
+
+        _handshakes.Add(1, tags);
+    }
+
+    public void ConnectionClosed(PeerRole role, bool expired, MtlsRejectionReason reason)
+    {
+        if (_closed.Enabled)
+        {
+            _closed.Add(1, new TagList
+            {
+                { "mtls.role", role == PeerRole.Client ? "client" : "server" },
+                { "mtls.close.reason", expired ? "certificate_expired" : "trust_changed" },
+                { "error.type", reason.ToString() },
+            });
+        }
     }
 
     public void Reloaded(string kind, bool succeeded)

@@ -1,0 +1,219 @@
+using System.Collections.Concurrent;
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Mtls.Extensions.Internal;
+
+namespace Mtls.Extensions.Handshake;
+
+/// <summary>
+/// Everything a TLS handshake needs to judge its peer, built once per trust snapshot, role and peer options, for the
+/// server and the client alike: the pinned chain policy handed to SslStream, the peer validation options, the TLS
+/// defaults (TLS 1.2 and 1.3, no revocation fetching, resumption on or off) and the validation callback adapter that
+/// turns the handshake's certificate and chain into a verdict. A resumed session (leaf only) is judged with the chain
+/// its peer sent in its full handshake, against this snapshot's trust and the current time: accepted exactly when a
+/// full handshake would be.
+/// </summary>
+internal sealed class HandshakePolicy
+{
+    /// <summary>The protocols both sides negotiate.</summary>
+    public const SslProtocols Protocols = SslProtocols.Tls12 | SslProtocols.Tls13;
+
+    private const int VerdictCapacity = 4096;
+
+    private readonly PeerCertificateValidator _validator;
+    private readonly PeerChainCache _chains;
+    private readonly TimeProvider _time;
+    private readonly MtlsMetrics? _metrics;
+    private readonly bool _checkHostName;
+    private readonly ConcurrentDictionary<(string LeafHash, string? Host), CachedVerdict> _verdicts = new();
+
+    public HandshakePolicy(
+        PeerCertificateValidator validator,
+        TrustBundle trust,
+        PeerRole role,
+        PeerValidationOptions peerOptions,
+        MtlsResumption resumption,
+        PeerChainCache chains,
+        TimeProvider time,
+        MtlsMetrics? metrics,
+        bool checkHostName = false)
+    {
+        _validator = validator;
+        _chains = chains;
+        _time = time;
+        _metrics = metrics;
+        _checkHostName = checkHostName;
+        Trust = trust;
+        Role = role;
+        PeerOptions = peerOptions;
+        Resumption = resumption;
+        // One policy for every handshake of the snapshot (SslStream clones it per handshake); verification at build time,
+        // validity re-checked against the TimeProvider by the validator.
+        ChainPolicy = validator.CreateChainPolicy(trust, role, verificationTimeIgnored: true);
+    }
+
+    public TrustBundle Trust { get; }
+
+    /// <summary>Gets the role of the peer this policy judges.</summary>
+    public PeerRole Role { get; }
+
+    public PeerValidationOptions PeerOptions { get; }
+
+    public MtlsResumption Resumption { get; }
+
+    public X509ChainPolicy ChainPolicy { get; }
+
+    /// <summary>Maps options to peer validation options; an identity that does not parse throws, naming its key.</summary>
+    /// <exception cref="InvalidOperationException">An allowed identity does not parse.</exception>
+    public static PeerValidationOptions BuildPeerOptions(PeerPolicySettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var peer = new PeerValidationOptions
+        {
+            AllowMissingExtendedKeyUsage = settings.AllowMissingExtendedKeyUsage,
+            MaxChainDepth = settings.MaxChainDepth,
+            RequireSpiffeId = settings.RequireSpiffeId,
+        };
+        foreach (var (key, value) in settings.AllowedPeers)
+        {
+            if (!PeerIdentityPattern.TryParse(value, out var pattern, out var error))
+            {
+                throw new InvalidOperationException($"{key}: '{value}' is not a peer identity: {error}");
+            }
+
+            peer.AllowedPeers.Add(pattern);
+        }
+
+        return peer;
+    }
+
+    /// <summary>Applies the TLS defaults to a server handshake that judges client certificates.</summary>
+    public void Apply(SslServerAuthenticationOptions ssl)
+    {
+        ArgumentNullException.ThrowIfNull(ssl);
+        if (ssl.EnabledSslProtocols == SslProtocols.None)
+        {
+            ssl.EnabledSslProtocols = Protocols;
+        }
+
+        ssl.ClientCertificateRequired = true;
+        ssl.CertificateRevocationCheckMode = X509RevocationMode.NoCheck;
+        ssl.CertificateChainPolicy = ChainPolicy;
+        ssl.AllowTlsResume = Resumption == MtlsResumption.Enabled;
+    }
+
+    /// <summary>Applies the TLS defaults to a client handshake that judges server certificates.</summary>
+    public void Apply(SslClientAuthenticationOptions ssl)
+    {
+        ArgumentNullException.ThrowIfNull(ssl);
+        ssl.EnabledSslProtocols = Protocols;
+        ssl.CertificateRevocationCheckMode = X509RevocationMode.NoCheck;
+        ssl.CertificateChainPolicy = ChainPolicy;
+        ssl.AllowTlsResume = Resumption == MtlsResumption.Enabled;
+    }
+
+    /// <summary>
+    /// Creates the SslStream callback: judges the peer, hands the verdict to <paramref name="onVerdict"/>, and lets the
+    /// handshake proceed when the peer is accepted (or always, with <paramref name="acceptInvalid"/>).
+    /// </summary>
+    public RemoteCertificateValidationCallback CreateCallback(Action<object, HandshakeVerdict>? onVerdict, bool acceptInvalid = false) =>
+        (sender, certificate, chain, _) =>
+        {
+            var host = _checkHostName ? (sender as SslStream)?.TargetHostName : null;
+            var verdict = Judge(certificate, chain, host);
+            onVerdict?.Invoke(sender, verdict);
+            return verdict.Result.IsValid || acceptInvalid;
+        };
+
+    /// <summary>Judges the peer of one handshake, from what SslStream handed the validation callback.</summary>
+    public HandshakeVerdict Judge(X509Certificate? certificate, X509Chain? chain, string? hostName = null)
+    {
+        var leaf = certificate as X509Certificate2 ?? (certificate is null ? null : X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
+        if (leaf is null)
+        {
+            return Record(new HandshakeVerdict(_validator.ValidateBuiltChain(null, chain, Trust, Role, PeerOptions, hostName), false, null, default));
+        }
+
+        var hash = PeerChain.Hash(leaf);
+        var sent = chain?.ChainPolicy.ExtraStore;
+        var sentCount = PeerChain.CountIntermediates(leaf, sent);
+        if (sentCount == 0 && _chains.TryGet(hash, out var known) && known.Length > 0)
+        {
+            // A resumed session: the handshake carries the leaf only. Judge it with the intermediates of its full handshake.
+            var resumed = new PeerChain(hash, X509CertificateLoader.LoadCertificate(leaf.RawDataMemory.Span), known);
+            return Record(new HandshakeVerdict(Revalidate(resumed, hostName), true, resumed, ValidUntil(resumed)));
+        }
+
+        var result = _validator.ValidateBuiltChain(leaf, chain, Trust, Role, PeerOptions, hostName);
+        if (!result.IsValid)
+        {
+            return Record(new HandshakeVerdict(result, false, null, default));
+        }
+
+        var accepted = PeerChain.Copy(hash, leaf, sent, PeerOptions.MaxChainDepth + 1);
+        _chains.Remember(accepted);
+        var validUntil = ValidUntil(accepted);
+        Keep(accepted.LeafHash, hostName, result, validUntil);
+        return Record(new HandshakeVerdict(result, false, accepted, validUntil));
+    }
+
+    /// <summary>
+    /// Judges a known chain against this policy's trust and options at the current time: a resumed session, or an open
+    /// connection after a change. An accepted verdict of this policy is reused until the chain's earliest notAfter.
+    /// </summary>
+    public PeerValidationResult Revalidate(PeerChain chain, string? hostName = null)
+    {
+        ArgumentNullException.ThrowIfNull(chain);
+        if (_verdicts.TryGetValue((chain.LeafHash, hostName), out var cached) && _time.GetUtcNow() < cached.ValidUntil)
+        {
+            return cached.Result;
+        }
+
+        var result = _validator.Validate(chain.Leaf, chain.IntermediatesCollection(), Trust, Role, PeerOptions, hostName);
+        if (result.IsValid)
+        {
+            Keep(chain.LeafHash, hostName, result, ValidUntil(chain));
+        }
+
+        return result;
+    }
+
+    /// <summary>Gets when an accepted chain stops being valid: its earliest notAfter, the pinned anchors included.</summary>
+    public DateTimeOffset ValidUntil(PeerChain chain)
+    {
+        var until = chain.NotAfter;
+        var top = chain.Intermediates.Count > 0 ? chain.Intermediates[^1] : chain.Leaf;
+        foreach (var anchor in Trust.Anchors)
+        {
+            if (anchor.SubjectName.RawData.AsSpan().SequenceEqual(top.IssuerName.RawData))
+            {
+                var notAfter = new DateTimeOffset(anchor.NotAfter.ToUniversalTime(), TimeSpan.Zero);
+                if (notAfter < until)
+                {
+                    until = notAfter;
+                }
+            }
+        }
+
+        return until;
+    }
+
+    private void Keep(string leafHash, string? host, PeerValidationResult result, DateTimeOffset validUntil)
+    {
+        if (_verdicts.Count >= VerdictCapacity)
+        {
+            _verdicts.Clear();
+        }
+
+        _verdicts[(leafHash, host)] = new CachedVerdict(result, validUntil);
+    }
+
+    private HandshakeVerdict Record(HandshakeVerdict verdict)
+    {
+        _metrics?.Handshake(Role, verdict.Resumed, verdict.Result.Reason);
+        return verdict;
+    }
+
+    private sealed record CachedVerdict(PeerValidationResult Result, DateTimeOffset ValidUntil);
+}

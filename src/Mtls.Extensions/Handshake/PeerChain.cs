@@ -1,0 +1,84 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Mtls.Extensions.Handshake;
+
+/// <summary>
+/// A peer's leaf and the intermediates it sent in a full handshake, copied out of the handshake (SslStream disposes its
+/// own objects), keyed by the SHA-256 of the leaf's bytes. Immutable; shared by every connection of that certificate.
+/// </summary>
+internal sealed class PeerChain
+{
+    public PeerChain(string leafHash, X509Certificate2 leaf, X509Certificate2[] intermediates)
+    {
+        LeafHash = leafHash;
+        Leaf = leaf;
+        Intermediates = intermediates;
+        var notAfter = leaf.NotAfter;
+        foreach (var intermediate in intermediates)
+        {
+            if (intermediate.NotAfter < notAfter)
+            {
+                notAfter = intermediate.NotAfter;
+            }
+        }
+
+        NotAfter = new DateTimeOffset(notAfter.ToUniversalTime(), TimeSpan.Zero);
+    }
+
+    public string LeafHash { get; }
+
+    public X509Certificate2 Leaf { get; }
+
+    public IReadOnlyList<X509Certificate2> Intermediates { get; }
+
+    /// <summary>Gets the earliest notAfter of the leaf and the intermediates.</summary>
+    public DateTimeOffset NotAfter { get; }
+
+    public X509Certificate2Collection IntermediatesCollection() => [.. Intermediates];
+
+    public static string Hash(X509Certificate2 leaf) => Convert.ToHexString(SHA256.HashData(leaf.RawDataMemory.Span));
+
+    /// <summary>Copies the leaf and the certificates the peer sent besides it (at most <paramref name="max"/>).</summary>
+    public static PeerChain Copy(string leafHash, X509Certificate2 leaf, X509Certificate2Collection? sent, int max)
+    {
+        var intermediates = new List<X509Certificate2>();
+        if (sent is not null)
+        {
+            foreach (var certificate in sent)
+            {
+                if (intermediates.Count >= max)
+                {
+                    break;
+                }
+
+                if (!certificate.RawDataMemory.Span.SequenceEqual(leaf.RawDataMemory.Span))
+                {
+                    intermediates.Add(X509CertificateLoader.LoadCertificate(certificate.RawDataMemory.Span));
+                }
+            }
+        }
+
+        return new PeerChain(leafHash, X509CertificateLoader.LoadCertificate(leaf.RawDataMemory.Span), [.. intermediates]);
+    }
+
+    /// <summary>Counts the certificates the peer sent besides its leaf.</summary>
+    public static int CountIntermediates(X509Certificate2 leaf, X509Certificate2Collection? sent)
+    {
+        if (sent is null)
+        {
+            return 0;
+        }
+
+        var count = 0;
+        foreach (var certificate in sent)
+        {
+            if (!certificate.RawDataMemory.Span.SequenceEqual(leaf.RawDataMemory.Span))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+}

@@ -1,0 +1,91 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+
+namespace Mtls.Extensions.Handshake;
+
+/// <summary>
+/// The intermediates peers sent in accepted full handshakes, by SHA-256 of the leaf, so that a resumed session (whose
+/// handshake carries the leaf only) is judged with the intermediates its peer sent. Process-wide, like the TLS session
+/// caches it mirrors (a ticket is accepted by every server in the process that serves the same certificate). Holds facts
+/// only, never verdicts: every use judges the chain against the trust in force. Bounded: only accepted chains enter,
+/// each entry is a hash and a reference to interned intermediates, at most <see cref="Capacity"/> leaves (the oldest go
+/// first) and <see cref="IntermediateCapacity"/> distinct intermediates, so no peer can grow it without limit.
+/// </summary>
+internal sealed class PeerChainCache(int capacity = PeerChainCache.DefaultCapacity)
+{
+    public const int DefaultCapacity = 65536;
+    public const int IntermediateCapacity = 1024;
+
+    private readonly ConcurrentDictionary<string, X509Certificate2[]> _chains = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<string> _order = new();
+    private readonly ConcurrentDictionary<string, X509Certificate2> _intermediates = new(StringComparer.Ordinal);
+
+    /// <summary>Gets the cache every server and client in the process shares.</summary>
+    public static PeerChainCache Shared { get; } = new();
+
+    public int Capacity { get; } = capacity;
+
+    public int Count => _chains.Count;
+
+    public bool TryGet(string leafHash, out X509Certificate2[] intermediates) => _chains.TryGetValue(leafHash, out intermediates!);
+
+    /// <summary>Keeps the intermediates of the latest accepted full handshake of a leaf.</summary>
+    public void Remember(PeerChain chain)
+    {
+        if (_chains.TryGetValue(chain.LeafHash, out var known) && Same(known, chain.Intermediates))
+        {
+            return;
+        }
+
+        var interned = new X509Certificate2[chain.Intermediates.Count];
+        if (_intermediates.Count > IntermediateCapacity)
+        {
+            _intermediates.Clear();
+        }
+
+        for (var i = 0; i < interned.Length; i++)
+        {
+            var certificate = chain.Intermediates[i];
+            interned[i] = _intermediates.GetOrAdd(Convert.ToHexString(SHA256.HashData(certificate.RawDataMemory.Span)), certificate);
+        }
+
+        if (_chains.TryAdd(chain.LeafHash, interned))
+        {
+            _order.Enqueue(chain.LeafHash);
+            while (_chains.Count > Capacity)
+            {
+                if (_order.TryDequeue(out var oldest))
+                {
+                    _chains.TryRemove(oldest, out _);
+                }
+                else
+                {
+                    _chains.Clear();
+                }
+            }
+
+            return;
+        }
+
+        _chains[chain.LeafHash] = interned;
+    }
+
+    private static bool Same(X509Certificate2[] known, IReadOnlyList<X509Certificate2> sent)
+    {
+        if (known.Length != sent.Count)
+        {
+            return false;
+        }
+
+        for (var i = 0; i < known.Length; i++)
+        {
+            if (!known[i].RawDataMemory.Span.SequenceEqual(sent[i].RawDataMemory.Span))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,179 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Mtls.Extensions.Internal;
+
+namespace Mtls.Extensions.Handshake;
+
+/// <summary>
+/// The open connections of accepted peers, so that a connection ends when its peer's trust does: when the trust bundle
+/// or the allowed peers change, every connection is judged again (once per distinct peer certificate) and those whose
+/// peer no longer qualifies are closed; and every connection is closed when its chain's earliest notAfter passes.
+/// Closing is the caller's graceful close (Kestrel: <c>RequestClose()</c>); each connection is closed, logged and
+/// counted once. Timers come from the <see cref="TimeProvider"/>.
+/// </summary>
+internal sealed class PeerConnectionTracker : IDisposable
+{
+    // Timer due times are limited to about 49 days; a longer wait re-arms.
+    private static readonly TimeSpan MaxDue = TimeSpan.FromDays(30);
+
+    private readonly ConcurrentDictionary<long, Tracked> _connections = new();
+    private readonly PeerRole _role;
+    private readonly TimeProvider _time;
+    private readonly MtlsMetrics? _metrics;
+    private readonly ILogger _logger;
+    private long _nextId;
+
+    public PeerConnectionTracker(PeerRole role, TimeProvider time, MtlsMetrics? metrics, ILogger logger)
+    {
+        _role = role;
+        _time = time;
+        _metrics = metrics;
+        _logger = logger;
+    }
+
+    /// <summary>Gets the number of tracked open connections.</summary>
+    public int Count => _connections.Count;
+
+    /// <summary>Tracks an accepted connection until the returned registration is disposed (the connection closed).</summary>
+    /// <param name="name">The connection's name for the log (an id).</param>
+    /// <param name="verdict">The handshake's accepted verdict.</param>
+    /// <param name="hostName">The host name the peer was judged for (client side), or <see langword="null"/>.</param>
+    /// <param name="close">Closes the connection gracefully.</param>
+    public IDisposable Track(string name, HandshakeVerdict verdict, string? hostName, Action close)
+    {
+        ArgumentNullException.ThrowIfNull(verdict);
+        ArgumentNullException.ThrowIfNull(close);
+        if (verdict.Chain is null || !verdict.Result.IsValid)
+        {
+            throw new ArgumentException("Only accepted connections are tracked.", nameof(verdict));
+        }
+
+        var tracked = new Tracked(this, Interlocked.Increment(ref _nextId), name, verdict.Chain, verdict.Result.Identity, hostName, close);
+        _connections[tracked.Id] = tracked;
+        tracked.ArmExpiry(verdict.ValidUntil);
+        return tracked;
+    }
+
+    /// <summary>Judges every open connection against <paramref name="policy"/> now; closes those no longer accepted.</summary>
+    /// <returns>The number of connections closed.</returns>
+    public int Revalidate(HandshakePolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        var verdicts = new Dictionary<(string, string?), PeerValidationResult>();
+        var closed = 0;
+        foreach (var tracked in _connections.Values)
+        {
+            var key = (tracked.Chain.LeafHash, tracked.HostName);
+            if (!verdicts.TryGetValue(key, out var result))
+            {
+                result = policy.Revalidate(tracked.Chain, tracked.HostName);
+                verdicts[key] = result;
+            }
+
+            if (result.IsValid)
+            {
+                tracked.ArmExpiry(policy.ValidUntil(tracked.Chain));
+            }
+            else if (tracked.Close(expired: false, result.Reason, result.Message))
+            {
+                closed++;
+            }
+        }
+
+        return closed;
+    }
+
+    public void Dispose()
+    {
+        foreach (var tracked in _connections.Values)
+        {
+            tracked.Dispose();
+        }
+    }
+
+    private sealed class Tracked(PeerConnectionTracker owner, long id, string name, PeerChain chain, PeerIdentity identity, string? hostName, Action close) : IDisposable
+    {
+        private ITimer? _timer;
+        private DateTimeOffset _validUntil;
+        private int _closed;
+
+        public long Id { get; } = id;
+
+        public PeerChain Chain { get; } = chain;
+
+        public string? HostName { get; } = hostName;
+
+        public void ArmExpiry(DateTimeOffset validUntil)
+        {
+            lock (this)
+            {
+                if (Volatile.Read(ref _closed) != 0)
+                {
+                    return;
+                }
+
+                _validUntil = validUntil;
+                var due = validUntil - owner._time.GetUtcNow();
+                if (due < TimeSpan.Zero)
+                {
+                    due = TimeSpan.Zero;
+                }
+
+                if (due > MaxDue)
+                {
+                    due = MaxDue;
+                }
+
+                if (_timer is null)
+                {
+                    _timer = owner._time.CreateTimer(static state => ((Tracked)state!).OnTimer(), this, due, Timeout.InfiniteTimeSpan);
+                }
+                else
+                {
+                    _timer.Change(due, Timeout.InfiniteTimeSpan);
+                }
+            }
+        }
+
+        public bool Close(bool expired, MtlsRejectionReason reason, string detail)
+        {
+            if (Interlocked.Exchange(ref _closed, 1) != 0)
+            {
+                return false;
+            }
+
+            Dispose();
+            owner._metrics?.ConnectionClosed(owner._role, expired, reason);
+            Log.PeerConnectionClosing(owner._logger, name, owner._role, identity.DisplayName, identity.ThumbprintSha256, reason, detail);
+            close();
+            return true;
+        }
+
+        public void Dispose()
+        {
+            owner._connections.TryRemove(Id, out _);
+            lock (this)
+            {
+                _timer?.Dispose();
+                _timer = null;
+            }
+        }
+
+        private void OnTimer()
+        {
+            DateTimeOffset until;
+            lock (this)
+            {
+                until = _validUntil;
+            }
+
+            if (owner._time.GetUtcNow() < until)
+            {
+                ArmExpiry(until);
+                return;
+            }
+
+            Close(expired: true, MtlsRejectionReason.Expired, $"the certificate chain of the peer expired at {until:u}; no connection outlives its peer's certificate.");
+        }
+    }
+}

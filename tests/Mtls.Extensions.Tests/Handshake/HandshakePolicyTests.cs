@@ -1,0 +1,146 @@
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Time.Testing;
+using Mtls.Extensions.Handshake;
+using Mtls.Extensions.Testing;
+
+namespace Mtls.Extensions.Tests.Handshake;
+
+public sealed class HandshakePolicyTests : IDisposable
+{
+    private const string Orders = "spiffe://example.org/ns/prod/sa/orders";
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 22, 12, 0, 0, TimeSpan.Zero));
+    private readonly TestCertificateAuthority _root;
+    private readonly TestCertificateAuthority _issuing;
+
+    public HandshakePolicyTests()
+    {
+        _root = TestPki.CreateRoot("Fleet Root", timeProvider: _time);
+        _issuing = _root.CreateIntermediate("Fleet Issuing CA");
+    }
+
+    public void Dispose()
+    {
+        _issuing.Dispose();
+        _root.Dispose();
+    }
+
+    private HandshakePolicy CreateSut(PeerChainCache chains, TrustBundle? trust = null, PeerValidationOptions? options = null) =>
+        new(new PeerCertificateValidator(_time), trust ?? _root.ToTrustBundle(), PeerRole.Client, options ?? new PeerValidationOptions(), MtlsResumption.Enabled, chains, _time, metrics: null);
+
+    private static X509Chain Sent(HandshakePolicy policy, params X509Certificate2[] intermediates)
+    {
+        var chain = new X509Chain { ChainPolicy = policy.ChainPolicy.Clone() };
+        chain.ChainPolicy.ExtraStore.AddRange(intermediates);
+        return chain;
+    }
+
+    [Fact]
+    public void BuildPeerOptions_EntryDoesNotParse_ThrowsNamingTheKey()
+    {
+        var settings = new PeerPolicySettings(false, 4, false, [("Mtls:Server:AllowedPeers:0", Orders), ("Mtls:Server:AllowedPeers:1", "spiffe://")]);
+
+        var error = Assert.Throws<InvalidOperationException>(() => HandshakePolicy.BuildPeerOptions(settings));
+
+        Assert.StartsWith("Mtls:Server:AllowedPeers:1: 'spiffe://'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BuildPeerOptions_ValidEntries_AllKeptInOrder()
+    {
+        var options = HandshakePolicy.BuildPeerOptions(new PeerPolicySettings(true, 3, true, [("k:0", Orders), ("k:1", "spiffe://example.org")]));
+
+        Assert.Equal([Orders, "spiffe://example.org"], options.AllowedPeers.Select(p => p.ToString()));
+        Assert.True(options.AllowMissingExtendedKeyUsage);
+        Assert.True(options.RequireSpiffeId);
+        Assert.Equal(3, options.MaxChainDepth);
+    }
+
+    [Fact]
+    public void Judge_LeafOnlyAfterAcceptedFullHandshake_IsResumedAndAcceptedWithTheKnownIntermediates()
+    {
+        var chains = new PeerChainCache();
+        var policy = CreateSut(chains);
+        using var leaf = _issuing.IssueClient("orders", Orders);
+        using var full = Sent(policy, leaf.IntermediatesCollection().ToArray());
+        full.Build(leaf.PublicCopy());
+
+        var first = policy.Judge(leaf.PublicCopy(), full);
+        using var resumedChain = Sent(policy);
+        resumedChain.Build(leaf.PublicCopy());
+        var resumed = policy.Judge(leaf.PublicCopy(), resumedChain);
+
+        Assert.True(first.Result.IsValid, first.Result.Message);
+        Assert.False(first.Resumed);
+        Assert.True(resumed.Result.IsValid, resumed.Result.Message);
+        Assert.True(resumed.Resumed);
+        Assert.Equal(leaf.Certificate.NotAfter.ToUniversalTime(), resumed.ValidUntil.UtcDateTime);
+    }
+
+    [Fact]
+    public void Judge_LeafOnlyNeverSeenInAFullHandshake_IsPartialChain()
+    {
+        var policy = CreateSut(new PeerChainCache());
+        using var leaf = _issuing.IssueClient("orders", Orders);
+        using var chain = Sent(policy);
+        chain.Build(leaf.PublicCopy());
+
+        var verdict = policy.Judge(leaf.PublicCopy(), chain);
+
+        Assert.Equal(MtlsRejectionReason.PartialChain, verdict.Result.Reason);
+        Assert.False(verdict.Resumed);
+    }
+
+    [Fact]
+    public void Judge_ResumedUnderANewPolicy_IsJudgedByTheNewTrust()
+    {
+        var chains = new PeerChainCache();
+        using var leaf = _issuing.IssueClient("orders", Orders);
+        var old = CreateSut(chains);
+        using var full = Sent(old, leaf.IntermediatesCollection().ToArray());
+        full.Build(leaf.PublicCopy());
+        Assert.True(old.Judge(leaf.PublicCopy(), full).Result.IsValid);
+        using var other = TestPki.CreateRoot("Other Root", timeProvider: _time);
+
+        var next = CreateSut(chains, other.ToTrustBundle());
+        using var resumedChain = Sent(next);
+        resumedChain.Build(leaf.PublicCopy());
+        var verdict = next.Judge(leaf.PublicCopy(), resumedChain);
+
+        Assert.True(verdict.Resumed);
+        Assert.Equal(MtlsRejectionReason.PartialChain, verdict.Result.Reason);
+    }
+
+    [Fact]
+    public void Revalidate_AfterTheLeafExpired_IsExpiredEvenThoughAnAcceptedVerdictIsCached()
+    {
+        var chains = new PeerChainCache();
+        var policy = CreateSut(chains);
+        using var leaf = _issuing.IssueLeaf("short", o => o.ForClient().WithSpiffeId(Orders).ValidBetween(_time.GetUtcNow().AddMinutes(-1), _time.GetUtcNow().AddHours(1)));
+        using var full = Sent(policy, leaf.IntermediatesCollection().ToArray());
+        full.Build(leaf.PublicCopy());
+        var accepted = policy.Judge(leaf.PublicCopy(), full);
+        Assert.True(accepted.Result.IsValid);
+
+        _time.Advance(TimeSpan.FromHours(1));
+
+        Assert.Equal(MtlsRejectionReason.Expired, policy.Revalidate(accepted.Chain!).Reason);
+    }
+
+    [Fact]
+    public void PeerChainCache_IsBoundedByCapacity()
+    {
+        var cache = new PeerChainCache(capacity: 2);
+        using var a = _issuing.IssueClient("a");
+        using var b = _issuing.IssueClient("b");
+        using var c = _issuing.IssueClient("c");
+        foreach (var leaf in new[] { a, b, c })
+        {
+            cache.Remember(PeerChain.Copy(PeerChain.Hash(leaf.Certificate), leaf.Certificate, leaf.IntermediatesCollection(), 4));
+        }
+
+        Assert.Equal(2, cache.Count);
+        Assert.False(cache.TryGet(PeerChain.Hash(a.Certificate), out _));
+        Assert.True(cache.TryGet(PeerChain.Hash(c.Certificate), out var intermediates));
+        Assert.Single(intermediates);
+    }
+}
