@@ -10,7 +10,8 @@ public sealed class PeerValidationResult
         Role = role;
         Identity = identity;
         Reason = reason;
-        Message = message;
+        // The sentence embeds names the peer chose: it reaches logs, exceptions and health data escaped and capped.
+        Message = PeerText.Escape(message, PeerText.MaxMessageLength);
     }
 
     /// <summary>Gets the role of the peer that was validated.</summary>

@@ -99,10 +99,11 @@ internal sealed class MutualTlsServer
         connection.Features.Set<IMtlsPeerFeature>(feature);
         var allow = _options.ClientCertificateMode == MtlsClientCertificateMode.Allow;
         var peerOptions = PeerOptions;
+        var remote = Mtls.Extensions.Internal.RejectionLogLimiter.Describe(connection.RemoteEndPoint);
         ssl.RemoteCertificateValidationCallback = (_, certificate, chain, _) =>
         {
             var leaf = certificate as X509Certificate2 ?? (certificate is null ? null : X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
-            var result = _validator.ValidateBuiltChain(leaf, chain, trust, PeerRole.Client, peerOptions);
+            var result = Mtls.Extensions.Internal.RejectionLogLimiter.WithRemoteAddress(remote, () => _validator.ValidateBuiltChain(leaf, chain, trust, PeerRole.Client, peerOptions));
             feature.Result = result;
             return result.IsValid || allow;
         };
