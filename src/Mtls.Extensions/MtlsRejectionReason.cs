@@ -86,4 +86,11 @@ public enum MtlsRejectionReason
 
     /// <summary>The remote side rejected our certificate during the handshake (seen from the client).</summary>
     RejectedByPeer,
+
+    /// <summary>
+    /// The TLS handshake failed before the peer's certificate could be judged: the TLS stack refused what the peer
+    /// sent (for example a certificate message above its size limit, or a certificate that does not parse), or the
+    /// peer gave up mid-handshake.
+    /// </summary>
+    HandshakeFailed,
 }

@@ -62,10 +62,10 @@ public sealed class MtlsSourceFactory : IDisposable
         var layoutBundle = !options.IsConfigured && certificate is not null ? CertificateMaterialLoader.GetLayoutTrustBundlePath(certificate) : null;
         // Files are read through the loader, which refuses a PEM bundle caught halfway through an in-place rewrite.
         Func<TrustBundle> load = layoutBundle is not null
-            ? () => CertificateMaterialLoader.LoadTrustBundleFile(layoutBundle, $"{configurationPath} (from the certificate folder: '{layoutBundle}')")
+            ? () => CertificateMaterialLoader.LoadTrustBundleFile(layoutBundle, $"{configurationPath} (from the certificate folder: '{layoutBundle}')", certificate!.MaxFileSize)
             : () => string.IsNullOrWhiteSpace(options.Path)
                 ? TrustBundle.Load(options, configurationPath)
-                : CertificateMaterialLoader.LoadTrustBundleFile(options.Path, $"{configurationPath}:Path ('{options.Path}')");
+                : CertificateMaterialLoader.LoadTrustBundleFile(options.Path, $"{configurationPath}:Path ('{options.Path}')", options.MaxFileSize);
         Func<IEnumerable<string>> files = layoutBundle is not null
             ? () => [Path.GetFullPath(layoutBundle)]
             : () => string.IsNullOrWhiteSpace(options.Path) ? [] : [Path.GetFullPath(options.Path)];

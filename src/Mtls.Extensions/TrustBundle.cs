@@ -104,7 +104,7 @@ public sealed class TrustBundle
         configurationPath ??= "TrustedCa";
         if (!string.IsNullOrWhiteSpace(options.Path))
         {
-            return LoadFile(options.Path, $"{configurationPath}:Path ('{options.Path}')");
+            return LoadFile(options.Path, $"{configurationPath}:Path ('{options.Path}')", options.MaxFileSize);
         }
 
         if (!string.IsNullOrWhiteSpace(options.Pem))
@@ -120,11 +120,13 @@ public sealed class TrustBundle
     /// <param name="source">A description for error messages; defaults to the path.</param>
     /// <returns>The bundle.</returns>
     /// <exception cref="CertificateLoadException">The file cannot be read or holds no CA certificate.</exception>
-    public static TrustBundle LoadFile(string path, string? source = null)
+    public static TrustBundle LoadFile(string path, string? source = null) => LoadFile(path, source, FileReader.DefaultMaxFileSize);
+
+    private static TrustBundle LoadFile(string path, string? source, long maxBytes)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         source ??= path;
-        var bytes = FileReader.ReadAllBytes(path, source);
+        var bytes = FileReader.ReadAllBytes(path, source, maxBytes);
         if (PemReader.LooksLikePem(bytes))
         {
             return Create(PemReader.ReadCertificates(Encoding.ASCII.GetString(bytes), source), source);
