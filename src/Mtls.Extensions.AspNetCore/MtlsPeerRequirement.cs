@@ -1,11 +1,15 @@
-using System.Security.Claims;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Mtls.Extensions.AspNetCore.Internal;
 
 namespace Mtls.Extensions.AspNetCore;
 
 /// <summary>
-/// Authorization requirement: the caller was authenticated by the <c>MutualTls</c> scheme and matches at least one
-/// of the patterns (any authenticated mTLS peer when there are none).
+/// Authorization requirement: the request's connection presented a client certificate that the handshake accepted,
+/// its <see cref="PeerIdentity"/> matches at least one of the patterns (any accepted peer when there are none), and
+/// the <c>MutualTls</c> scheme authenticated the caller. The identity comes from the connection's
+/// <see cref="IMtlsPeerFeature"/>, never from claims, which another authentication scheme could produce; the patterns
+/// are the same <see cref="PeerIdentityPattern"/> matcher that enforces <c>AllowedPeers</c> and <c>ExpectedServer</c>.
 /// </summary>
 public sealed class MtlsPeerRequirement : AuthorizationHandler<MtlsPeerRequirement>, IAuthorizationRequirement
 {
@@ -19,33 +23,26 @@ public sealed class MtlsPeerRequirement : AuthorizationHandler<MtlsPeerRequireme
     }
 
     /// <summary>Gets the allowed identities.</summary>
-    /// <value>Empty means any authenticated mTLS peer.</value>
+    /// <value>Empty means any accepted mTLS peer.</value>
     public IReadOnlyList<PeerIdentityPattern> Patterns { get; }
 
-    /// <summary>Determines whether a principal authenticated by mutual TLS matches the requirement.</summary>
-    /// <param name="principal">The principal.</param>
+    /// <summary>Determines whether an accepted peer's identity matches the requirement.</summary>
+    /// <param name="identity">The identity of the connection's peer.</param>
     /// <returns><see langword="true"/> on a match.</returns>
-    public bool IsSatisfiedBy(ClaimsPrincipal principal)
+    /// <exception cref="ArgumentNullException"><paramref name="identity"/> is <see langword="null"/>.</exception>
+    public bool IsSatisfiedBy(PeerIdentity identity)
     {
-        ArgumentNullException.ThrowIfNull(principal);
-        foreach (var identity in principal.Identities)
+        ArgumentNullException.ThrowIfNull(identity);
+        if (Patterns.Count == 0)
         {
-            if (!identity.IsAuthenticated || !string.Equals(identity.AuthenticationType, MutualTlsDefaults.AuthenticationScheme, StringComparison.Ordinal))
-            {
-                continue;
-            }
+            return true;
+        }
 
-            if (Patterns.Count == 0)
+        foreach (var pattern in Patterns)
+        {
+            if (pattern.Matches(identity))
             {
                 return true;
-            }
-
-            foreach (var pattern in Patterns)
-            {
-                if (Matches(pattern, identity))
-                {
-                    return true;
-                }
             }
         }
 
@@ -60,7 +57,9 @@ public sealed class MtlsPeerRequirement : AuthorizationHandler<MtlsPeerRequireme
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(requirement);
-        if (requirement.IsSatisfiedBy(context.User))
+        var http = context.Resource as HttpContext;
+        if (http is not null && MtlsPeerFeature.Find(http)?.Result is { IsValid: true } verdict &&
+            AuthenticatedByMutualTls(context) && requirement.IsSatisfiedBy(verdict.Identity))
         {
             context.Succeed(requirement);
         }
@@ -68,33 +67,17 @@ public sealed class MtlsPeerRequirement : AuthorizationHandler<MtlsPeerRequireme
         return Task.CompletedTask;
     }
 
-    private static bool Matches(PeerIdentityPattern pattern, ClaimsIdentity identity)
+    // The scheme's events can still refuse an accepted certificate; the principal says whether they did.
+    private static bool AuthenticatedByMutualTls(AuthorizationHandlerContext context)
     {
-        switch (pattern.Kind)
+        foreach (var identity in context.User.Identities)
         {
-            case PeerIdentityPatternKind.SpiffeId:
-                return identity.HasClaim(MtlsClaimTypes.SpiffeId, pattern.Value);
-            case PeerIdentityPatternKind.TrustDomain:
-                return identity.HasClaim(MtlsClaimTypes.SpiffeTrustDomain, pattern.Value);
-            case PeerIdentityPatternKind.SpiffeIdPathPrefix:
-                var id = identity.FindFirst(MtlsClaimTypes.SpiffeId)?.Value;
-                return id is not null && id.StartsWith(pattern.Value, StringComparison.Ordinal) && (id.Length == pattern.Value.Length || id[pattern.Value.Length] == '/');
-            case PeerIdentityPatternKind.DnsName:
-                foreach (var claim in identity.FindAll(ClaimTypes.Dns))
-                {
-                    if (PeerIdentityPattern.DnsMatches(claim.Value, pattern.Value))
-                    {
-                        return true;
-                    }
-                }
-
-                return false;
-            case PeerIdentityPatternKind.IpAddress:
-                return identity.HasClaim(MtlsClaimTypes.IpAddress, pattern.Value);
-            case PeerIdentityPatternKind.Subject:
-                return identity.HasClaim(ClaimTypes.X500DistinguishedName, pattern.Value);
-            default:
-                return false;
+            if (identity.IsAuthenticated && string.Equals(identity.AuthenticationType, MutualTlsDefaults.AuthenticationScheme, StringComparison.Ordinal))
+            {
+                return true;
+            }
         }
+
+        return false;
     }
 }

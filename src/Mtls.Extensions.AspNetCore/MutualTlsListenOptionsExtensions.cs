@@ -20,6 +20,7 @@ public static class MutualTlsListenOptionsExtensions
         ArgumentNullException.ThrowIfNull(listenOptions);
         var server = listenOptions.ApplicationServices.GetService<MutualTlsServer>()
             ?? throw new InvalidOperationException("UseMutualTls() needs services.AddMutualTls() (or builder.AddMutualTls()).");
+        listenOptions.ApplicationServices.GetRequiredService<HandshakeFailureObserver>().Observe(listenOptions);
         return listenOptions.UseHttps(server.ConfigureHttps);
     }
 }

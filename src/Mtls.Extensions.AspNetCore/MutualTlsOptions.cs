@@ -46,6 +46,14 @@ public sealed class MutualTlsOptions
     /// <value>Watching on, polling every minute.</value>
     public MtlsReloadOptions Reload { get; set; } = new();
 
+    /// <summary>
+    /// Gets or sets a value indicating whether the app may start when all its endpoints are plain <c>http://</c>
+    /// (TLS terminated in front of it). An app with at least one https endpoint may always add plain ones, for
+    /// example a separate health-probe port.
+    /// </summary>
+    /// <value>The default is <see langword="false"/>: an app whose only endpoints are http:// fails to start, naming them.</value>
+    public bool AllowPlainHttpEndpoints { get; set; }
+
     /// <summary>Gets or sets the configuration path these options were bound from, used in error messages.</summary>
     /// <value>The default is <c>Mtls:Server</c>.</value>
     public string ConfigurationPath { get; set; } = MutualTlsDefaults.ConfigurationSection;

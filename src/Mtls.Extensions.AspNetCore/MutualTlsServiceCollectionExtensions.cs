@@ -56,7 +56,9 @@ public static class MutualTlsServiceCollectionExtensions
     /// adds an <see cref="IConfigureOptions{KestrelServerOptions}"/> that sets Kestrel's HTTPS defaults
     /// (<c>ConfigureHttpsDefaults</c>: a later call to it by the app replaces ours; use <c>listenOptions.UseMutualTls()</c>
     /// for explicit endpoints); adds authentication with the <c>MutualTls</c> scheme (never setting the default scheme) and
-    /// authorization services. Idempotent.
+    /// authorization services; adds a connection middleware to every endpoint (<c>ConfigureEndpointDefaults</c>) that counts
+    /// and logs handshakes that failed before the client certificate was judged; fails start-up when every endpoint is plain
+    /// http:// (unless <see cref="MutualTlsOptions.AllowPlainHttpEndpoints"/>). Idempotent.
     /// </remarks>
     public static AuthenticationBuilder AddMutualTls(this IServiceCollection services, Action<MutualTlsOptions>? configure, Action<MutualTlsAuthenticationOptions>? configureAuthentication = null)
     {
@@ -72,6 +74,8 @@ public static class MutualTlsServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MutualTlsOptions>, MutualTlsOptionsValidator>());
         services.TryAddSingleton<MutualTlsServer>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<KestrelServerOptions>, ConfigureKestrelForMutualTls>());
+        services.TryAddSingleton<HandshakeFailureObserver>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, PlainHttpEndpointCheck>());
         services.AddAuthorization();
         Mtls.Extensions.Internal.MtlsSourceDeclaration.Declare(services, "server");
 

@@ -44,4 +44,7 @@ public enum CertificateLoadErrorKind
 
     /// <summary>The certificate was not found in the certificate store.</summary>
     NotFoundInStore,
+
+    /// <summary>The file is larger than the configured limit (<c>MaxFileSize</c>) and was not read.</summary>
+    TooLarge,
 }

@@ -139,13 +139,13 @@ public static class CertificateMaterialLoader
         {
             var (cert, key, _) = LayoutFiles(options);
             var dirKey = $"{configurationPath}:Directory ('{options.Directory}', layout {options.Layout})";
-            return LoadFromFiles(cert, key, options.Password, $"{dirKey} {System.IO.Path.GetFileName(cert)}", $"{dirKey} {System.IO.Path.GetFileName(key)}");
+            return LoadFromFiles(cert, key, options.Password, $"{dirKey} {System.IO.Path.GetFileName(cert)}", $"{dirKey} {System.IO.Path.GetFileName(key)}", options.MaxFileSize);
         }
 
         if (!string.IsNullOrWhiteSpace(options.Path))
         {
             var keySource = string.IsNullOrWhiteSpace(options.KeyPath) ? null : $"{configurationPath}:KeyPath ('{options.KeyPath}')";
-            return LoadFromFiles(options.Path, options.KeyPath, options.Password, $"{configurationPath}:Path ('{options.Path}')", keySource);
+            return LoadFromFiles(options.Path, options.KeyPath, options.Password, $"{configurationPath}:Path ('{options.Path}')", keySource, options.MaxFileSize);
         }
 
         if (!string.IsNullOrWhiteSpace(options.Pem))
@@ -156,9 +156,9 @@ public static class CertificateMaterialLoader
         return LoadFromStore(options.Store, $"{configurationPath}:Store");
     }
 
-    private static CertificateMaterial LoadFromFiles(string path, string? keyPath, string? password, string source, string? keySource)
+    private static CertificateMaterial LoadFromFiles(string path, string? keyPath, string? password, string source, string? keySource, long maxBytes)
     {
-        var bytes = FileReader.ReadAllBytes(path, source);
+        var bytes = FileReader.ReadAllBytes(path, source, maxBytes);
         if (bytes.Length == 0)
         {
             throw new CertificateLoadException(source, "the file is empty.", CertificateLoadErrorKind.NotACertificate);
@@ -167,7 +167,7 @@ public static class CertificateMaterialLoader
         string? keyPem = null;
         if (keyPath is not null)
         {
-            var keyBytes = FileReader.ReadAllBytes(keyPath, keySource!);
+            var keyBytes = FileReader.ReadAllBytes(keyPath, keySource!, maxBytes);
             if (!PemReader.LooksLikePem(keyBytes))
             {
                 throw new CertificateLoadException(keySource!, "the key file is not PEM (expected a 'PRIVATE KEY', 'ENCRYPTED PRIVATE KEY', 'RSA PRIVATE KEY' or 'EC PRIVATE KEY' block).", CertificateLoadErrorKind.InvalidKey);

@@ -41,6 +41,10 @@ public sealed class CertificateSourceOptions
     /// <value>The default selects nothing.</value>
     public CertificateStoreOptions Store { get; set; } = new();
 
+    /// <summary>Gets or sets the largest certificate or key file that is read; a larger one is refused (at start-up) or ignored (at run time, keeping the last good material).</summary>
+    /// <value>The default is 1 MiB.</value>
+    public long MaxFileSize { get; set; } = Internal.FileReader.DefaultMaxFileSize;
+
     /// <summary>Gets a value indicating whether any source is configured.</summary>
     /// <value><see langword="true"/> when a path, inline PEM, folder or store thumbprint is set.</value>
     public bool IsConfigured =>

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Mtls.Extensions;
 using Mtls.Extensions.Internal;
 
@@ -16,7 +17,7 @@ public static class MtlsCoreServiceCollectionExtensions
     /// <param name="services">The services.</param>
     /// <returns>The same services, for chaining.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="services"/> is <see langword="null"/>.</exception>
-    /// <remarks>Adds metrics (<c>AddMetrics</c>) and logging abstractions when absent.</remarks>
+    /// <remarks>Adds metrics (<c>AddMetrics</c>) and logging abstractions when absent; binds <see cref="MtlsLoggingOptions"/> from <c>Mtls:Logging</c> when an <c>IConfiguration</c> is registered (unknown keys are errors).</remarks>
     public static IServiceCollection AddMtlsCore(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -32,10 +33,22 @@ public static class MtlsCoreServiceCollectionExtensions
             sp.GetService<ILoggerFactory>(),
             sp.GetRequiredService<MtlsSourceRegistry>(),
             sp.GetRequiredService<MtlsMetrics>()));
+        services.AddOptions<MtlsLoggingOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<MtlsLoggingOptions>, BindMtlsLoggingOptions>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MtlsLoggingOptions>, MtlsLoggingOptionsValidator>());
+        services.TryAddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptionsMonitor<MtlsLoggingOptions>>();
+            return new RejectionLogLimiter(
+                sp.GetService<ILoggerFactory>()?.CreateLogger<PeerCertificateValidator>() ?? (ILogger)Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance,
+                sp.GetRequiredService<TimeProvider>(),
+                () => options.CurrentValue);
+        });
         services.TryAddSingleton(sp => new PeerCertificateValidator(
             sp.GetRequiredService<TimeProvider>(),
             sp.GetService<ILoggerFactory>()?.CreateLogger<PeerCertificateValidator>(),
-            sp.GetRequiredService<MtlsMetrics>()));
+            sp.GetRequiredService<MtlsMetrics>(),
+            sp.GetRequiredService<RejectionLogLimiter>()));
         return services;
     }
 }

@@ -125,4 +125,11 @@ public enum MtlsRejectionReason
 
     /// <summary>Name constraints are malformed or unusable, or appear in an end-entity certificate (RFC 5280 §4.2.1.10).</summary>
     InvalidNameConstraints,
+
+    /// <summary>
+    /// The TLS handshake failed before the peer's certificate could be judged: the TLS stack refused what the peer
+    /// sent (for example a certificate message above its size limit, or a certificate that does not parse), or the
+    /// peer gave up mid-handshake.
+    /// </summary>
+    HandshakeFailed,
 }

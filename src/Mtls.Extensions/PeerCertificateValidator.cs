@@ -22,6 +22,7 @@ public sealed class PeerCertificateValidator
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly MtlsMetrics? _metrics;
+    private readonly PeerValidationLog _log;
 
     /// <summary>Initializes a new instance of the <see cref="PeerCertificateValidator"/> class.</summary>
     /// <param name="timeProvider">The clock; defaults to <see cref="TimeProvider.System"/>.</param>
@@ -30,11 +31,12 @@ public sealed class PeerCertificateValidator
     {
     }
 
-    internal PeerCertificateValidator(TimeProvider timeProvider, ILogger? logger, MtlsMetrics? metrics)
+    internal PeerCertificateValidator(TimeProvider timeProvider, ILogger? logger, MtlsMetrics? metrics, RejectionLogLimiter? rejections = null)
     {
         _time = timeProvider;
         _logger = logger ?? NullLogger.Instance;
         _metrics = metrics;
+        _log = new PeerValidationLog(_logger, rejections ?? new RejectionLogLimiter(_logger, timeProvider, static () => new MtlsLoggingOptions()));
     }
 
     /// <summary>
@@ -416,16 +418,9 @@ public sealed class PeerCertificateValidator
 
     private PeerValidationResult Report(PeerValidationResult result)
     {
+        // Every verdict is counted; logging is rate-limited and escapes what the peer wrote.
         _metrics?.Validated(result.Role, result.Reason);
-        if (!result.IsValid)
-        {
-            Log.PeerRejected(_logger, result.Role, result.Reason, result.Identity?.Subject ?? "(none)", result.Identity?.ThumbprintSha256 ?? "-", result.Message);
-        }
-        else if (_logger.IsEnabled(LogLevel.Debug))
-        {
-            Log.PeerAccepted(_logger, result.Role, result.Identity.DisplayName, result.Identity.ThumbprintSha256);
-        }
-
+        _log.Report(result);
         return result;
     }
 

@@ -12,7 +12,8 @@ public sealed class PeerValidationResult
         Role = role;
         Identity = identity;
         Reason = reason;
-        _message = message;
+        // The sentence embeds names the peer chose: it reaches logs, exceptions and health data escaped and capped.
+        _message = message is null ? null : PeerText.Escape(message, PeerText.MaxMessageLength);
     }
 
     /// <summary>Gets the role of the peer that was validated.</summary>

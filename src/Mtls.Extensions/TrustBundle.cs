@@ -104,7 +104,7 @@ public sealed class TrustBundle
         configurationPath ??= "TrustedCa";
         if (!string.IsNullOrWhiteSpace(options.Path))
         {
-            return LoadFile(options.Path, $"{configurationPath}:Path ('{options.Path}')");
+            return LoadFile(options.Path, $"{configurationPath}:Path ('{options.Path}')", options.MaxFileSize);
         }
 
         if (!string.IsNullOrWhiteSpace(options.Pem))
@@ -123,12 +123,14 @@ public sealed class TrustBundle
     /// <param name="path">The file.</param>
     /// <param name="source">A description for error messages; defaults to the path.</param>
     /// <returns>The bundle.</returns>
-    /// <exception cref="CertificateLoadException">The file cannot be read, is cut off, or holds no CA certificate.</exception>
-    public static TrustBundle LoadFile(string path, string? source = null)
+    /// <exception cref="CertificateLoadException">The file cannot be read, is cut off, is too large, or holds no CA certificate.</exception>
+    public static TrustBundle LoadFile(string path, string? source = null) => LoadFile(path, source, FileReader.DefaultMaxFileSize);
+
+    internal static TrustBundle LoadFile(string path, string? source, long maxBytes)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         source ??= path;
-        var bytes = FileReader.ReadAllBytes(path, source);
+        var bytes = FileReader.ReadAllBytes(path, source, maxBytes);
         if (PemReader.LooksLikePem(bytes))
         {
             var pem = Encoding.ASCII.GetString(bytes);

@@ -11,6 +11,10 @@ public sealed class TrustedCaOptions
     /// <value>The default is <see langword="null"/>.</value>
     public string? Pem { get; set; }
 
+    /// <summary>Gets or sets the largest trust bundle file that is read; a larger one is refused (at start-up) or ignored (at run time, keeping the last good bundle).</summary>
+    /// <value>The default is 1 MiB.</value>
+    public long MaxFileSize { get; set; } = Internal.FileReader.DefaultMaxFileSize;
+
     /// <summary>Gets a value indicating whether a bundle is configured.</summary>
     /// <value><see langword="true"/> when <see cref="Path"/> or <see cref="Pem"/> is set.</value>
     public bool IsConfigured => !string.IsNullOrWhiteSpace(Path) || !string.IsNullOrWhiteSpace(Pem);

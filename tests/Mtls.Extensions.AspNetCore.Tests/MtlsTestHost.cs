@@ -69,6 +69,9 @@ public enum EndpointWiring
 
     /// <summary>--urls https://127.0.0.1:0, through Kestrel's HTTPS defaults.</summary>
     Urls,
+
+    /// <summary>--urls http://127.0.0.1:0 only: no TLS at all.</summary>
+    PlainHttp,
 }
 
 /// <summary>The test app on real Kestrel at 127.0.0.1:0, configured only through Mtls:Server:* keys.</summary>
@@ -103,7 +106,7 @@ public sealed class MtlsTestHost : WebApplicationFactory<TestAppMarker>
         }
         else
         {
-            _settings["urls"] = "https://127.0.0.1:0";
+            _settings["urls"] = wiring == EndpointWiring.PlainHttp ? "http://127.0.0.1:0" : "https://127.0.0.1:0";
             UseKestrel();
         }
     }

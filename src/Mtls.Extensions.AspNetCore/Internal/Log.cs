@@ -8,6 +8,9 @@ internal static partial class Log
     [LoggerMessage(251, LogLevel.Information, "Mutual TLS enabled on HTTPS endpoints: server certificate {Subject} (SHA-256 {Thumbprint}), client certificates {Mode}, pinned CAs: {Anchors}.", EventName = "ServerConfigured")]
     public static partial void ServerConfigured(ILogger logger, string subject, string thumbprint, MtlsClientCertificateMode mode, string anchors);
 
+    [LoggerMessage(252, LogLevel.Warning, "The TLS handshake of connection {ConnectionId} from {RemoteAddress} failed before its client certificate was judged ({Reason}): {Detail}", EventName = "HandshakeFailed")]
+    public static partial void HandshakeFailed(ILogger logger, string connectionId, string remoteAddress, MtlsRejectionReason reason, string detail);
+
     [LoggerMessage(301, LogLevel.Debug, "No client certificate on connection {ConnectionId}.", EventName = "NoCertificate")]
     public static partial void NoCertificate(ILogger logger, string connectionId);
 

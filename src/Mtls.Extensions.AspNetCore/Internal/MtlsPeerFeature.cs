@@ -1,11 +1,16 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http;
 
 namespace Mtls.Extensions.AspNetCore.Internal;
 
 /// <summary>Per-connection holder of the handshake's verdict and of the claims projected from it (computed once).</summary>
 internal sealed class MtlsPeerFeature : IMtlsPeerFeature
 {
+    /// <summary>The connection item under which the authentication handler keeps a verdict it reached without our handshake wiring.</summary>
+    internal static readonly object FallbackKey = new();
+
     private volatile PeerValidationResult? _result;
     private Claim[]? _claims;
     private string? _claimsIssuer;
@@ -36,6 +41,11 @@ internal sealed class MtlsPeerFeature : IMtlsPeerFeature
         Volatile.Write(ref _claims, claims);
         return claims;
     }
+
+    /// <summary>Finds the verdict on the connection of a request: from our handshake wiring, or the handler's fallback validation.</summary>
+    public static IMtlsPeerFeature? Find(HttpContext context) =>
+        context.Features.Get<IMtlsPeerFeature>() ??
+        (context.Features.Get<IConnectionItemsFeature>()?.Items is { } items && items.TryGetValue(FallbackKey, out var cached) ? cached as IMtlsPeerFeature : null);
 
     /// <summary>Gets the authentication result a scheme already produced on this connection (events included).</summary>
     public AuthenticateResult? GetAuthenticateResult(string scheme) =>

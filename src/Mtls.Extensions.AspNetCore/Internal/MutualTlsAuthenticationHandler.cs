@@ -19,8 +19,6 @@ internal sealed class MutualTlsAuthenticationHandler(
     MutualTlsServer server)
     : AuthenticationHandler<MutualTlsAuthenticationOptions>(options, logger, encoder)
 {
-    private static readonly object FallbackKey = new();
-
     private new MutualTlsEvents Events => (MutualTlsEvents)base.Events!;
 
     protected override Task<object> CreateEventsAsync() => Task.FromResult<object>(new MutualTlsEvents());
@@ -29,17 +27,19 @@ internal sealed class MutualTlsAuthenticationHandler(
     {
         var feature = Context.Features.Get<IMtlsPeerFeature>() ?? await FallbackAsync().ConfigureAwait(false);
 
-        // Once per connection: later requests on a keep-alive connection reuse the first request's outcome
-        // (principal, claims and the events' decisions), as the official handler's validation cache does across connections.
+        // Once per connection: later requests on a keep-alive connection reuse the first request's outcome (the verdict,
+        // the claims and the events' decisions), as the official handler's validation cache does across connections.
+        // The cache holds a copy and every request gets its own copy: a principal is never shared between requests
+        // (HTTP/2 streams run concurrently, and claims transformations mutate the principal they are given).
         if (feature is MtlsPeerFeature cacheable && cacheable.GetAuthenticateResult(Scheme.Name) is { } cached)
         {
-            return cached;
+            return cached.Clone();
         }
 
         var outcome = await AuthenticateConnectionAsync(feature).ConfigureAwait(false);
         if (feature is MtlsPeerFeature store && (outcome.Succeeded || outcome.Failure is not null))
         {
-            store.SetAuthenticateResult(Scheme.Name, outcome);
+            store.SetAuthenticateResult(Scheme.Name, outcome.Clone());
         }
 
         return outcome;
@@ -57,7 +57,7 @@ internal sealed class MutualTlsAuthenticationHandler(
         if (!result.IsValid)
         {
             Log.AuthenticationFailed(Logger, Context.Connection.Id, result.Reason);
-            var failed = new MutualTlsAuthenticationFailedContext(Context, Scheme, Options, new AuthenticationFailureException($"{result.Reason}: {result.Message}"), result);
+            var failed = new MutualTlsAuthenticationFailedContext(Context, Scheme, Options, new AuthenticationFailureException($"{result.Reason}: {PeerText.Escape(result.Message, PeerText.MaxMessageLength)}"), result);
             await Events.AuthenticationFailed(failed).ConfigureAwait(false);
             return failed.Result ?? AuthenticateResult.Fail(failed.Exception);
         }
@@ -102,7 +102,7 @@ internal sealed class MutualTlsAuthenticationHandler(
     {
         // A connection whose handshake was not wired by AddMutualTls: validate once and keep the verdict on the connection.
         var items = Context.Features.Get<IConnectionItemsFeature>()?.Items;
-        if (items is not null && items.TryGetValue(FallbackKey, out var cached))
+        if (items is not null && items.TryGetValue(MtlsPeerFeature.FallbackKey, out var cached))
         {
             return (IMtlsPeerFeature)cached!;
         }
@@ -117,7 +117,7 @@ internal sealed class MutualTlsAuthenticationHandler(
         var feature = new MtlsPeerFeature { Result = server.ValidateFallback(certificate) };
         if (items is not null)
         {
-            items[FallbackKey] = feature;
+            items[MtlsPeerFeature.FallbackKey] = feature;
         }
 
         return feature;

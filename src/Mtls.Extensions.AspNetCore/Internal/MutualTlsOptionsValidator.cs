@@ -33,6 +33,7 @@ internal sealed class MutualTlsOptionsValidator : IValidateOptions<MutualTlsOpti
         }
 
         Mtls.Extensions.Internal.ReloadOptionsChecks.Validate(builder, $"{path}:Reload", options.Reload);
+        Mtls.Extensions.Internal.FileSizeChecks.Validate(builder, path, options.Certificate, options.TrustedCa);
         return builder.Build();
     }
 }

@@ -139,7 +139,8 @@ internal sealed class MutualTlsServer : IDisposable
         policy.Apply(ssl);
         var feature = new MtlsPeerFeature();
         connection.Features.Set<IMtlsPeerFeature>(feature);
-        ssl.RemoteCertificateValidationCallback = policy.CreateCallback(
+        var remote = RejectionLogLimiter.Describe(connection.RemoteEndPoint);
+        var judge = policy.CreateCallback(
             (_, verdict) =>
             {
                 feature.Result = verdict.Result;
@@ -149,6 +150,9 @@ internal sealed class MutualTlsServer : IDisposable
                 }
             },
             acceptInvalid: Mode == MtlsClientCertificateMode.Allow);
+        // The rejection log counts distinct remote addresses per reason: the validator learns this peer's.
+        ssl.RemoteCertificateValidationCallback = (sender, certificate, chain, errors) =>
+            RejectionLogLimiter.WithRemoteAddress(remote, () => judge(sender, certificate, chain, errors));
     }
 
     private CertificateMaterial AcquireMaterial()

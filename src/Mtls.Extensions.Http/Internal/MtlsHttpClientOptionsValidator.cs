@@ -49,6 +49,7 @@ internal sealed class MtlsHttpClientOptionsValidator : IValidateOptions<MtlsHttp
         }
 
         Mtls.Extensions.Internal.ReloadOptionsChecks.Validate(builder, $"{path}:Reload", options.Reload);
+        Mtls.Extensions.Internal.FileSizeChecks.Validate(builder, path, options.Certificate, options.TrustedCa);
 
         var resilience = options.Resilience;
         var r = $"{path}:Resilience";

@@ -48,6 +48,14 @@ internal sealed class MtlsPrimaryHandler(MtlsClientHandlerPool pool) : HttpMessa
 
     private (HandlerLease Lease, long Started) Begin(HttpRequestMessage request)
     {
+        // Only BaseAddress is validated at start-up: an absolute http:// URI would otherwise go out in cleartext,
+        // without a client certificate and without any check of the server.
+        if (request.RequestUri is not { IsAbsoluteUri: true } uri || !string.Equals(uri.Scheme, Uri.UriSchemeHttps, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidOperationException(
+                $"The mTLS client '{pool.Name}' refuses to send a request to '{PeerText.Escape(request.RequestUri?.ToString() ?? "(no URI)", 512)}': only https URIs are sent, so that nothing leaves in cleartext, without a client certificate or a server check. Nothing was sent.");
+        }
+
         // A request object sent again (a retry) starts with a clean connection history.
         ConnectionAttempt.Forget(request);
         return (pool.Acquire(), Stopwatch.GetTimestamp());

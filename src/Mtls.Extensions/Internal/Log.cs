@@ -21,6 +21,12 @@ internal static partial class Log
     [LoggerMessage(202, LogLevel.Debug, "Accepted {Role} certificate {Identity} (SHA-256 {Thumbprint}).", EventName = "PeerAccepted")]
     public static partial void PeerAccepted(ILogger logger, PeerRole role, string identity, string thumbprint);
 
+    [LoggerMessage(203, LogLevel.Information, "No {Role} certificate presented{RemoteAddress}.", EventName = "PeerWithoutCertificate")]
+    public static partial void PeerWithoutCertificate(ILogger logger, PeerRole role, string remoteAddress);
+
+    [LoggerMessage(204, LogLevel.Warning, "{Count} more rejections (reason {Reason}, {RemoteAddresses} remote addresses) in the last {Interval}.", EventName = "RejectionsSuppressed")]
+    public static partial void RejectionsSuppressed(ILogger logger, long count, MtlsRejectionReason reason, string remoteAddresses, TimeSpan interval);
+
     [LoggerMessage(401, LogLevel.Information, "Reloaded {Kind} for {Name}: {Subject} (SHA-256 {Thumbprint}), valid until {NotAfter}.", EventName = "ReloadSucceeded")]
     public static partial void ReloadSucceeded(ILogger logger, string kind, string name, string subject, string thumbprint, DateTimeOffset notAfter);
 

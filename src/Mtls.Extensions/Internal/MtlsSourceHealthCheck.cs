@@ -33,7 +33,9 @@ internal sealed class MtlsSourceHealthCheck(string name, string kind, MtlsSource
             var total = lifetime.NotAfter - lifetime.NotBefore;
             var left = lifetime.NotAfter - now;
             var fraction = total <= TimeSpan.Zero ? 0 : Math.Clamp(left / total, 0, 1);
-            data[prefix + "subject"] = lifetime.Subject;
+            // Names come from files and agents this app does not control byte by byte: escaped like peer text.
+            var subject = PeerText.Escape(lifetime.Subject);
+            data[prefix + "subject"] = subject;
             data[prefix + "thumbprintSha256"] = lifetime.ThumbprintSha256;
             data[prefix + "notAfter"] = lifetime.NotAfter.ToString("o", CultureInfo.InvariantCulture);
             data[prefix + "secondsToExpiry"] = Math.Round(left.TotalSeconds);
@@ -41,12 +43,12 @@ internal sealed class MtlsSourceHealthCheck(string name, string kind, MtlsSource
             if (left <= TimeSpan.Zero)
             {
                 expired++;
-                problems.Add($"{lifetime.Subject} expired at {lifetime.NotAfter:u}");
+                problems.Add($"{subject} expired at {lifetime.NotAfter:u}");
             }
             else if (fraction < options.DegradedLifetimeFraction)
             {
                 status = HealthStatus.Degraded;
-                problems.Add($"{lifetime.Subject} has {fraction:P0} of its lifetime left (expires {lifetime.NotAfter:u}); renewal was due at {options.DegradedLifetimeFraction:P0}");
+                problems.Add($"{subject} has {fraction:P0} of its lifetime left (expires {lifetime.NotAfter:u}); renewal was due at {options.DegradedLifetimeFraction:P0}");
             }
         }
 
@@ -60,12 +62,13 @@ internal sealed class MtlsSourceHealthCheck(string name, string kind, MtlsSource
         {
             status = status == HealthStatus.Unhealthy ? status : HealthStatus.Degraded;
             data["lastReloadFailure"] = source.LastFailure?.ToString("o", CultureInfo.InvariantCulture) ?? string.Empty;
-            data["lastReloadError"] = error.Message;
-            problems.Add($"the last reload failed: {error.Message}");
+            var message = PeerText.Escape(error.Message, PeerText.MaxMessageLength);
+            data["lastReloadError"] = message;
+            problems.Add($"the last reload failed: {message}");
         }
 
         var description = problems.Count == 0
-            ? $"The {kind} for '{name}' is valid: {string.Join(", ", lifetimes.Select(l => $"{l.Subject} until {l.NotAfter:u}"))}."
+            ? $"The {kind} for '{name}' is valid: {string.Join(", ", lifetimes.Select(l => $"{PeerText.Escape(l.Subject)} until {l.NotAfter:u}"))}."
             : $"The {kind} for '{name}': {string.Join("; ", problems)}.";
         return new HealthCheckResult(status, description, data: data);
     }

@@ -9,6 +9,7 @@ internal sealed class ReloadingCertificateSource : ReloadingSource<CertificateMa
     {
         var current = CurrentValue;
         Log.CertificateLoaded(logger, name, current.Certificate.Subject, current.ThumbprintSha256, current.NotAfter);
+        KeyFilePermissions.Check(logger, name, options);
     }
 
     public CertificateMaterial Current => CurrentValue;

@@ -1,0 +1,149 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+
+namespace Mtls.Extensions.Internal;
+
+/// <summary>
+/// Rate limit of rejection logging, per reason: the first <see cref="MtlsLoggingOptions.RejectionLogBurst"/> of an
+/// interval are logged in full, the rest are counted (with their distinct remote addresses) and summed up in one
+/// line when the interval ends. Counting in metrics is not this type's business and is never limited.
+/// </summary>
+internal sealed class RejectionLogLimiter
+{
+    private const int MaxTrackedAddresses = 10_000;
+
+    [ThreadStatic]
+    private static string? t_remoteAddress;
+
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly Func<MtlsLoggingOptions> _options;
+    private readonly Window?[] _windows = new Window?[Enum.GetValues<MtlsRejectionReason>().Length + 1];
+
+    public RejectionLogLimiter(ILogger logger, TimeProvider time, Func<MtlsLoggingOptions> options)
+    {
+        _logger = logger;
+        _time = time;
+        _options = options;
+    }
+
+    /// <summary>Gets the remote address of the handshake being judged on this thread, when the caller set one.</summary>
+    public static string? CurrentRemoteAddress => t_remoteAddress;
+
+    /// <summary>Sets the remote address of the handshake judged on this thread (the validation callback is synchronous); returns the previous one.</summary>
+    public static string? SetRemoteAddress(string? address)
+    {
+        var previous = t_remoteAddress;
+        t_remoteAddress = address;
+        return previous;
+    }
+
+    /// <summary>Runs a validation with the remote address known to the rejection log (for its summaries).</summary>
+    public static T WithRemoteAddress<T>(string? address, Func<T> validate)
+    {
+        var previous = SetRemoteAddress(address);
+        try
+        {
+            return validate();
+        }
+        finally
+        {
+            SetRemoteAddress(previous);
+        }
+    }
+
+    public static string? Describe(EndPoint? endPoint) => endPoint switch
+    {
+        null => null,
+        IPEndPoint ip => ip.Address.ToString(),
+        _ => PeerText.Escape(endPoint.ToString(), 64),
+    };
+
+    /// <summary>Counts one rejection; returns whether it is to be logged in full.</summary>
+    public bool ShouldLog(MtlsRejectionReason reason, string? remoteAddress = null)
+    {
+        var index = (int)reason;
+        if (index < 0 || index >= _windows.Length)
+        {
+            index = _windows.Length - 1;
+        }
+
+        var window = Volatile.Read(ref _windows[index]) ?? InitWindow(index, reason);
+        var options = _options();
+        return window.Count(_time.GetUtcNow(), options, remoteAddress ?? t_remoteAddress);
+    }
+
+    private Window InitWindow(int index, MtlsRejectionReason reason)
+    {
+        var created = new Window(this, reason);
+        return Interlocked.CompareExchange(ref _windows[index], created, null) ?? created;
+    }
+
+    private sealed class Window(RejectionLogLimiter owner, MtlsRejectionReason reason)
+    {
+        private readonly Lock _gate = new();
+        private readonly HashSet<string> _addresses = new(StringComparer.Ordinal);
+        private DateTimeOffset _start = DateTimeOffset.MinValue;
+        private TimeSpan _interval;
+        private int _logged;
+        private long _suppressed;
+        private ITimer? _timer;
+
+        public bool Count(DateTimeOffset now, MtlsLoggingOptions options, string? remoteAddress)
+        {
+            lock (_gate)
+            {
+                if (now - _start >= _interval || now < _start)
+                {
+                    FlushLocked();
+                    _start = now;
+                    _interval = options.RejectionLogInterval > TimeSpan.Zero ? options.RejectionLogInterval : TimeSpan.FromMinutes(1);
+                    _logged = 0;
+                }
+
+                if (_logged < options.RejectionLogBurst)
+                {
+                    _logged++;
+                    return true;
+                }
+
+                _suppressed++;
+                if (remoteAddress is not null && _addresses.Count < MaxTrackedAddresses)
+                {
+                    _addresses.Add(remoteAddress);
+                }
+
+                if (_suppressed == 1)
+                {
+                    // The summary comes when the interval ends, even if the flood stopped.
+                    _timer ??= owner._time.CreateTimer(static s => ((Window)s!).OnIntervalEnd(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                    var due = _start + _interval - now;
+                    _timer.Change(due > TimeSpan.Zero ? due : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+                }
+
+                return false;
+            }
+        }
+
+        private void OnIntervalEnd()
+        {
+            lock (_gate)
+            {
+                FlushLocked();
+            }
+        }
+
+        private void FlushLocked()
+        {
+            if (_suppressed == 0)
+            {
+                return;
+            }
+
+            var addresses = _addresses.Count >= MaxTrackedAddresses ? $"at least {MaxTrackedAddresses}" : _addresses.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            Log.RejectionsSuppressed(owner._logger, _suppressed, reason, addresses, _interval);
+            _suppressed = 0;
+            _addresses.Clear();
+        }
+    }
+}
