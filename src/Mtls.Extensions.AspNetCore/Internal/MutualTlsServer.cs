@@ -82,8 +82,7 @@ internal sealed class MutualTlsServer
     /// <summary>Runs once per handshake, before SslStream authenticates.</summary>
     public void OnAuthenticate(ConnectionContext connection, SslServerAuthenticationOptions ssl)
     {
-        var material = AcquireMaterial();
-        var trust = Trust.Current;
+        var (material, trust) = AcquireCurrent();
 
         // Referenced until the connection closes, so a rotation never disposes the context of a handshake in flight
         // (nor of the session it set up); the last connection using a retired material disposes it.
@@ -112,15 +111,21 @@ internal sealed class MutualTlsServer
         };
     }
 
-    private CertificateMaterial AcquireMaterial()
+    /// <summary>
+    /// Reads certificate and trust as one pair (a folder's certificate and CA are published together: the material read
+    /// again after the bundle is the same only when both came from one snapshot) and references the material.
+    /// </summary>
+    private (CertificateMaterial Material, TrustBundle Trust) AcquireCurrent()
     {
         while (true)
         {
-            // Fails only for a material retired since the read; Current is then already its successor.
             var material = Certificate.Current;
-            if (material.TryAcquire())
+            var trust = Trust.Current;
+
+            // TryAcquire fails only for a material retired since the read; Current is then already its successor.
+            if (ReferenceEquals(material, Certificate.Current) && material.TryAcquire())
             {
-                return material;
+                return (material, trust);
             }
         }
     }
