@@ -80,14 +80,12 @@ internal sealed class MutualTlsServer : IDisposable
     internal int OpenConnections => _connections.Count;
 
     /// <summary>Gets the policy of the current trust snapshot and options (built once per snapshot).</summary>
-    public HandshakePolicy Policy
+    public HandshakePolicy Policy => PolicyFor(Trust.Current);
+
+    private HandshakePolicy PolicyFor(TrustBundle trust)
     {
-        get
-        {
-            var policy = Volatile.Read(ref _policy);
-            var trust = Trust.Current;
-            return policy is not null && ReferenceEquals(policy.Trust, trust) ? policy : Rebuild(trust);
-        }
+        var policy = Volatile.Read(ref _policy);
+        return policy is not null && ReferenceEquals(policy.Trust, trust) ? policy : Rebuild(trust);
     }
 
     /// <summary>Applies the wiring to an HTTPS endpoint's options.</summary>
@@ -125,7 +123,8 @@ internal sealed class MutualTlsServer : IDisposable
     /// <summary>Runs once per handshake, before SslStream authenticates.</summary>
     public void OnAuthenticate(ConnectionContext connection, System.Net.Security.SslServerAuthenticationOptions ssl)
     {
-        var material = AcquireMaterial();
+        var (material, trust) = AcquireCurrent();
+
         // Referenced until the connection closes, so a rotation never disposes the context of a handshake in flight
         // (nor of the session it set up); the last connection using a retired material disposes it.
         connection.ConnectionClosed.Register(static m => ((CertificateMaterial)m!).Release(), material);
@@ -135,7 +134,7 @@ internal sealed class MutualTlsServer : IDisposable
         ssl.ServerCertificate = null;
         ssl.ServerCertificateContext = material.Context;
 
-        var policy = Policy;
+        var policy = PolicyFor(trust);
         policy.Apply(ssl);
         var feature = new MtlsPeerFeature();
         connection.Features.Set<IMtlsPeerFeature>(feature);
@@ -155,15 +154,21 @@ internal sealed class MutualTlsServer : IDisposable
             RejectionLogLimiter.WithRemoteAddress(remote, () => judge(sender, certificate, chain, errors));
     }
 
-    private CertificateMaterial AcquireMaterial()
+    /// <summary>
+    /// Reads certificate and trust as one pair (a folder's certificate and CA are published together: the material read
+    /// again after the bundle is the same only when both came from one snapshot) and references the material.
+    /// </summary>
+    private (CertificateMaterial Material, TrustBundle Trust) AcquireCurrent()
     {
         while (true)
         {
-            // Fails only for a material retired since the read; Current is then already its successor.
             var material = Certificate.Current;
-            if (material.TryAcquire())
+            var trust = Trust.Current;
+
+            // TryAcquire fails only for a material retired since the read; Current is then already its successor.
+            if (ReferenceEquals(material, Certificate.Current) && material.TryAcquire())
             {
-                return material;
+                return (material, trust);
             }
         }
     }
