@@ -95,7 +95,13 @@ public static class MtlsHttpClientServiceCollectionExtensions
     {
         services.AddSingleton<IConfigureOptions<MtlsHttpClientOptions>>(sp => new ConfigureNamedOptions<MtlsHttpClientOptions>(name, options =>
         {
-            var source = section ?? sp.GetService<IConfiguration>()?.GetSection(MtlsHttpClientDefaults.ConfigurationPath(name));
+            var root = section is null ? sp.GetService<IConfiguration>() : null;
+            if (root is not null)
+            {
+                MtlsConfiguration.ThrowOnUnknownChildren(root);
+            }
+
+            var source = section ?? root?.GetSection(MtlsHttpClientDefaults.ConfigurationPath(name));
             var path = source is IConfigurationSection s ? s.Path : MtlsHttpClientDefaults.ConfigurationPath(name);
             options.ConfigurationPath = path;
             if (source is null || (source is IConfigurationSection existing && !existing.Exists()))
@@ -103,13 +109,15 @@ public static class MtlsHttpClientServiceCollectionExtensions
                 return;
             }
 
+            // An explicitly empty value (Mtls__Clients__x__Certificate__Directory=) means "not set", for every key.
+            var view = NonEmptyConfiguration.Wrap(source);
             try
             {
-                source.Bind(options, b => b.ErrorOnUnknownConfiguration = true);
+                view.Bind(options, b => b.ErrorOnUnknownConfiguration = true);
             }
             catch (InvalidOperationException e)
             {
-                throw new InvalidOperationException($"{path}: the configuration of the mTLS client '{name}' is invalid: {e.Message}", e);
+                throw MtlsConfiguration.Describe(view, path, e);
             }
         }));
     }
