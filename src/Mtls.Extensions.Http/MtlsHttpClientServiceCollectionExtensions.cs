@@ -4,6 +4,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Mtls.Extensions.Http;
 using Mtls.Extensions.Http.Internal;
@@ -152,7 +154,9 @@ public static class MtlsHttpClientServiceCollectionExtensions
                 client.BaseAddress = baseAddress;
             }
         });
-        builder.ConfigurePrimaryHttpMessageHandler(sp => new MtlsPrimaryHandler(sp.GetRequiredService<MtlsClientHandlerPools>().Get(name)));
+        builder.ConfigurePrimaryHttpMessageHandler(sp => new MtlsPrimaryHandler(
+            sp.GetRequiredService<MtlsClientHandlerPools>().Get(name),
+            sp.GetService<ILoggerFactory>()?.CreateLogger("Mtls.Extensions.Http.MtlsHttpClient") ?? NullLogger.Instance));
         builder.AddResilienceHandler(MtlsHttpClientDefaults.ResiliencePipelineName, (pipeline, context) =>
         {
             var resilience = context.ServiceProvider.GetRequiredService<IOptionsMonitor<MtlsHttpClientOptions>>().Get(name).Resilience;
