@@ -3,6 +3,7 @@ using System.Net.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -11,6 +12,7 @@ using Mtls.Extensions.Http;
 using Mtls.Extensions.Http.Internal;
 using Mtls.Extensions.Internal;
 using Polly;
+using Polly.Telemetry;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -157,6 +159,18 @@ public static class MtlsHttpClientServiceCollectionExtensions
         builder.ConfigurePrimaryHttpMessageHandler(sp => new MtlsPrimaryHandler(
             sp.GetRequiredService<MtlsClientHandlerPools>().Get(name),
             sp.GetService<ILoggerFactory>()?.CreateLogger("Mtls.Extensions.Http.MtlsHttpClient") ?? NullLogger.Instance));
+        // One pipeline per client: if the app adds its own resilience handler to this client, ours steps aside (see
+        // MtlsResilienceStepAside), and a standard handler it adds never retries a certificate rejection.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHttpMessageHandlerBuilderFilter, MtlsResilienceStepAside>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<TelemetryOptions>, MtlsTelemetrySeverity>());
+        if (!services.Any(d => d.ImplementationInstance is MtlsStandardResilienceGuard g && g.Name == name))
+        {
+            var guard = new MtlsStandardResilienceGuard(name);
+            services.AddSingleton<IPostConfigureOptions<HttpStandardResilienceOptions>>(guard);
+            services.AddSingleton<IPostConfigureOptions<HttpStandardHedgingResilienceOptions>>(guard);
+        }
+
+        builder.AddHttpMessageHandler(() => new MtlsResilienceMarker());
         builder.AddResilienceHandler(MtlsHttpClientDefaults.ResiliencePipelineName, (pipeline, context) =>
         {
             var resilience = context.ServiceProvider.GetRequiredService<IOptionsMonitor<MtlsHttpClientOptions>>().Get(name).Resilience;
