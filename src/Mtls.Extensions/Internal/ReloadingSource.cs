@@ -137,7 +137,7 @@ internal abstract class ReloadingSource<T> : IReloadingSource, IDisposable
                 LastFailure = _time.GetUtcNow();
                 LastError = ex;
                 Log.ReloadFailed(Logger, ex, Kind, Name, DescribeCurrent(_current));
-                Metrics?.Reloaded(Kind, succeeded: false);
+                Metrics?.Reloaded(Name, Kind, succeeded: false);
                 return false;
             }
 
@@ -155,7 +155,7 @@ internal abstract class ReloadingSource<T> : IReloadingSource, IDisposable
             Lifetimes = Describe(next);
             Interlocked.Increment(ref _version);
             OnReloaded(next);
-            Metrics?.Reloaded(Kind, succeeded: true);
+            Metrics?.Reloaded(Name, Kind, succeeded: true);
             var previous = Interlocked.Exchange(ref _changes, new CancellationTokenSource());
             try
             {
