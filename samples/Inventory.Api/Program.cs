@@ -2,8 +2,12 @@
 // Configuration comes only from the standard keys (appsettings.json, environment variables):
 //   Mtls:Server:*              the server certificate, the pinned CA, allowed peers (see the repository README)
 //   Inventory:AllowedCallers   SPIFFE IDs allowed to read /inventory
+// Development settings (the .mtls-dev/ certificate folder, 127.0.0.1 ports) live in appsettings.Development.json and
+// Properties/launchSettings.json only; in production ASPNETCORE_URLS (or ASPNETCORE_HTTPS_PORTS / ASPNETCORE_HTTP_PORTS)
+// and Mtls__Server__* environment variables configure everything.
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Mtls.Extensions.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -40,7 +44,11 @@ app.MapGet("/inventory", () => Results.Json(new[]
     new StockItem("pear", 7),
 })).RequireAuthorization("inventory-readers");
 
-app.MapHealthChecks("/healthz").RequireAuthorization("peer");
+// Probes for Kubernetes and load balancers, which carry no client certificate: /healthz/live and /healthz/ready answer
+// "Healthy"/"Unhealthy" only, on every port, including a plain-HTTP probe port (ASPNETCORE_HTTP_PORTS=8081).
+app.MapMtlsHealthProbes("/healthz");
+// The detailed report (subject, SHA-256, expiry, lifetime left, last reload error) for authenticated peers only.
+app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = MtlsHealthResponseWriter.WriteJsonAsync }).RequireAuthorization("peer");
 
 app.Run();
 

@@ -99,8 +99,25 @@ try
         Expect(whoami.StatusCode == HttpStatusCode.OK && billing.StatusCode == HttpStatusCode.Forbidden, "billing is authenticated but forbidden (403)");
     }
 
-    // 4. Live rotation under load.
-    Step("4", "Live rotation of Inventory's server certificate and Orders' client certificate under load");
+    // 4. Probes without a client certificate, and the detailed health report for a peer.
+    Step("4", "Health: a probe without a certificate on the plain-HTTP port; the JSON report for an authenticated peer");
+    using (var probe = new HttpClient())
+    {
+        using var ready = await probe.GetAsync(new Uri(orders.ProbeAddress, "/healthz/ready"), cancel.Token);
+        var readyText = await ready.Content.ReadAsStringAsync(cancel.Token);
+        Console.WriteLine($"      GET {orders.ProbeAddress}healthz/ready (no certificate) -> HTTP {(int)ready.StatusCode} {readyText}");
+        Expect(ready.StatusCode == HttpStatusCode.OK && readyText == "Healthy", "Orders is ready, and a probe needs no client certificate");
+    }
+
+    var health = await GetJsonAsync(factory.CreateClient("orders"), "/healthz", cancel.Token);
+    var serverCertificate = health?["entries"]?["mtls:server:certificate"];
+    var data = serverCertificate?["data"];
+    Console.WriteLine($"      GET /healthz (mTLS) -> {health?["status"]}: mtls:server:certificate {data?["subject"]}, SHA-256 {Short(data?["thumbprintSha256"]?.ToString())}, " +
+        $"expires {data?["notAfter"]}, {(double?)data?["lifetimeRemaining"]:P0} of its lifetime left");
+    Expect(health?["status"]?.ToString() == "Healthy" && data?["thumbprintSha256"] is not null, "the report names the served certificate and its lifetime");
+
+    // 5. Live rotation under load.
+    Step("5", "Live rotation of Inventory's server certificate and Orders' client certificate under load");
     var load = new Load(factory.CreateClient("orders"));
     var running = load.RunAsync(workers: 4, cancel.Token);
     await load.WaitForRequestsAsync(50, TimeSpan.FromSeconds(30));

@@ -11,12 +11,13 @@ internal sealed class ServiceProcess : IDisposable
     private readonly Process _process;
     private readonly List<string> _lines = [];
 
-    private ServiceProcess(string name, Process process, int port)
+    private ServiceProcess(string name, Process process, int port, int probePort)
     {
         Name = name;
         _process = process;
         Port = port;
         BaseAddress = new Uri($"https://127.0.0.1:{port}/");
+        ProbeAddress = new Uri($"http://127.0.0.1:{probePort}/");
     }
 
     public string Name { get; }
@@ -24,6 +25,9 @@ internal sealed class ServiceProcess : IDisposable
     public int Port { get; }
 
     public Uri BaseAddress { get; }
+
+    /// <summary>Gets the plain-HTTP port where probes without a client certificate reach /healthz/live and /healthz/ready.</summary>
+    public Uri ProbeAddress { get; }
 
     public static ServiceProcess Start(string name, string dll, IDictionary<string, string> environment)
     {
@@ -33,6 +37,7 @@ internal sealed class ServiceProcess : IDisposable
         }
 
         var port = FreePort();
+        var probePort = FreePort();
         var info = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = Path.GetDirectoryName(dll)!,
@@ -41,9 +46,10 @@ internal sealed class ServiceProcess : IDisposable
             UseShellExecute = false,
         };
         info.ArgumentList.Add(dll);
-        info.ArgumentList.Add("--urls");
-        info.ArgumentList.Add($"https://127.0.0.1:{port}");
+        // A production run, configured by environment variables alone: the standard ASPNETCORE_URLS (the mTLS port and a
+        // plain-HTTP probe port) and the documented Mtls__* keys the caller passes. appsettings.Development.json is not read.
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        info.Environment["ASPNETCORE_URLS"] = $"https://127.0.0.1:{port};http://127.0.0.1:{probePort}";
         info.Environment["DOTNET_NOLOGO"] = "1";
         info.Environment["Logging__Console__FormatterName"] = "simple";
         info.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
@@ -54,7 +60,7 @@ internal sealed class ServiceProcess : IDisposable
         }
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var service = new ServiceProcess(name, process, port);
+        var service = new ServiceProcess(name, process, port, probePort);
         process.OutputDataReceived += (_, e) => service.Add(e.Data);
         process.ErrorDataReceived += (_, e) => service.Add(e.Data);
         process.Start();

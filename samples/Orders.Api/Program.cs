@@ -2,7 +2,10 @@
 // Configuration comes only from the standard keys:
 //   Mtls:Server:*               this service's certificate and pinned CA (see the repository README)
 //   Mtls:Clients:inventory:*    BaseAddress, Certificate, TrustedCa, ExpectedServer of the Inventory client
+// Development settings live in appsettings.Development.json and Properties/launchSettings.json only; in production
+// ASPNETCORE_URLS (or ASPNETCORE_HTTPS_PORTS / ASPNETCORE_HTTP_PORTS) and Mtls__* environment variables configure everything.
 using System.Security.Claims;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Mtls.Extensions.AspNetCore;
@@ -30,7 +33,9 @@ app.MapGet("/orders/check", (ClaimsPrincipal user, IHttpClientFactory clients, C
 app.MapGet("/orders/stock", (ClaimsPrincipal user, IHttpClientFactory clients, CancellationToken cancellationToken) =>
     CallInventoryAsync(user, clients, "/inventory", cancellationToken)).RequireAuthorization("peer");
 
-app.MapHealthChecks("/healthz").RequireAuthorization("peer");
+// Probes without a client certificate (plain status text), and the detailed report for authenticated peers.
+app.MapMtlsHealthProbes("/healthz");
+app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = MtlsHealthResponseWriter.WriteJsonAsync }).RequireAuthorization("peer");
 
 app.Run();
 
@@ -41,6 +46,20 @@ static async Task<IResult> CallInventoryAsync(ClaimsPrincipal user, IHttpClientF
     {
         using var response = await clients.CreateClient("inventory").GetAsync(new Uri(path, UriKind.Relative), cancellationToken);
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            // Never pass an upstream failure off as a success: the caller gets a 502 naming what Inventory answered.
+            return Results.Problem(
+                title: "Inventory answered with an error.",
+                detail: $"GET {path} on Inventory returned HTTP {(int)response.StatusCode} {response.ReasonPhrase}.",
+                statusCode: StatusCodes.Status502BadGateway,
+                extensions: new Dictionary<string, object?>
+                {
+                    ["upstreamStatus"] = (int)response.StatusCode,
+                    ["caller"] = caller,
+                });
+        }
+
         JsonNode? saw;
         try
         {

@@ -20,7 +20,10 @@ public static class MutualTlsServiceCollectionExtensions
     public static AuthenticationBuilder AddMutualTls(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
-        services.AddOptions<MutualTlsOptions>().BindConfiguration(MutualTlsDefaults.ConfigurationSection, o => o.ErrorOnUnknownConfiguration = true);
+        MutualTlsConfigurationBinding.Add(
+            services,
+            sp => sp.GetService<IConfiguration>()?.GetSection(MutualTlsDefaults.ConfigurationSection),
+            sp => sp.GetService<IConfiguration>());
         return services.AddMutualTls(configure: null);
     }
 
@@ -33,9 +36,7 @@ public static class MutualTlsServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(section);
-        services.AddOptions<MutualTlsOptions>()
-            .Bind(section, o => o.ErrorOnUnknownConfiguration = true)
-            .Configure(o => o.ConfigurationPath = section is IConfigurationSection s ? s.Path : o.ConfigurationPath);
+        MutualTlsConfigurationBinding.Add(services, _ => section, root: null);
         return services.AddMutualTls(configure: null);
     }
 
@@ -102,7 +103,8 @@ public static class MutualTlsServiceCollectionExtensions
     public static WebApplicationBuilder AddMutualTls(this WebApplicationBuilder builder, Action<MutualTlsOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.AddOptions<MutualTlsOptions>().Bind(builder.Configuration.GetSection(MutualTlsDefaults.ConfigurationSection), o => o.ErrorOnUnknownConfiguration = true);
+        var configuration = builder.Configuration;
+        MutualTlsConfigurationBinding.Add(builder.Services, _ => configuration.GetSection(MutualTlsDefaults.ConfigurationSection), _ => configuration);
         builder.Services.AddMutualTls(configure);
         return builder;
     }

@@ -3,12 +3,16 @@ using System.Net.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Mtls.Extensions.Http;
 using Mtls.Extensions.Http.Internal;
 using Mtls.Extensions.Internal;
 using Polly;
+using Polly.Telemetry;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -95,7 +99,13 @@ public static class MtlsHttpClientServiceCollectionExtensions
     {
         services.AddSingleton<IConfigureOptions<MtlsHttpClientOptions>>(sp => new ConfigureNamedOptions<MtlsHttpClientOptions>(name, options =>
         {
-            var source = section ?? sp.GetService<IConfiguration>()?.GetSection(MtlsHttpClientDefaults.ConfigurationPath(name));
+            var root = section is null ? sp.GetService<IConfiguration>() : null;
+            if (root is not null)
+            {
+                MtlsConfiguration.ThrowOnUnknownChildren(root);
+            }
+
+            var source = section ?? root?.GetSection(MtlsHttpClientDefaults.ConfigurationPath(name));
             var path = source is IConfigurationSection s ? s.Path : MtlsHttpClientDefaults.ConfigurationPath(name);
             options.ConfigurationPath = path;
             if (source is null || (source is IConfigurationSection existing && !existing.Exists()))
@@ -103,13 +113,15 @@ public static class MtlsHttpClientServiceCollectionExtensions
                 return;
             }
 
+            // An explicitly empty value (Mtls__Clients__x__Certificate__Directory=) means "not set", for every key.
+            var view = NonEmptyConfiguration.Wrap(source);
             try
             {
-                source.Bind(options, b => b.ErrorOnUnknownConfiguration = true);
+                view.Bind(options, b => b.ErrorOnUnknownConfiguration = true);
             }
             catch (InvalidOperationException e)
             {
-                throw new InvalidOperationException($"{path}: the configuration of the mTLS client '{name}' is invalid: {e.Message}", e);
+                throw MtlsConfiguration.Describe(view, path, e);
             }
         }));
     }
@@ -144,7 +156,21 @@ public static class MtlsHttpClientServiceCollectionExtensions
                 client.BaseAddress = baseAddress;
             }
         });
-        builder.ConfigurePrimaryHttpMessageHandler(sp => new MtlsPrimaryHandler(sp.GetRequiredService<MtlsClientHandlerPools>().Get(name)));
+        builder.ConfigurePrimaryHttpMessageHandler(sp => new MtlsPrimaryHandler(
+            sp.GetRequiredService<MtlsClientHandlerPools>().Get(name),
+            sp.GetService<ILoggerFactory>()?.CreateLogger("Mtls.Extensions.Http.MtlsHttpClient") ?? NullLogger.Instance));
+        // One pipeline per client: if the app adds its own resilience handler to this client, ours steps aside (see
+        // MtlsResilienceStepAside), and a standard handler it adds never retries a certificate rejection.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHttpMessageHandlerBuilderFilter, MtlsResilienceStepAside>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<TelemetryOptions>, MtlsTelemetrySeverity>());
+        if (!services.Any(d => d.ImplementationInstance is MtlsStandardResilienceGuard g && g.Name == name))
+        {
+            var guard = new MtlsStandardResilienceGuard(name);
+            services.AddSingleton<IPostConfigureOptions<HttpStandardResilienceOptions>>(guard);
+            services.AddSingleton<IPostConfigureOptions<HttpStandardHedgingResilienceOptions>>(guard);
+        }
+
+        builder.AddHttpMessageHandler(() => new MtlsResilienceMarker());
         builder.AddResilienceHandler(MtlsHttpClientDefaults.ResiliencePipelineName, (pipeline, context) =>
         {
             var resilience = context.ServiceProvider.GetRequiredService<IOptionsMonitor<MtlsHttpClientOptions>>().Get(name).Resilience;

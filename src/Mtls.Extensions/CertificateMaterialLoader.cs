@@ -145,12 +145,13 @@ public static class CertificateMaterialLoader
         if (!string.IsNullOrWhiteSpace(options.Path))
         {
             var keySource = string.IsNullOrWhiteSpace(options.KeyPath) ? null : $"{configurationPath}:KeyPath ('{options.KeyPath}')";
-            return LoadFromFiles(options.Path, options.KeyPath, options.Password, $"{configurationPath}:Path ('{options.Path}')", keySource, options.MaxFileSize);
+            // An empty KeyPath (set from code, or an empty environment variable) means "not set", never a file named "".
+            return LoadFromFiles(options.Path, keySource is null ? null : options.KeyPath, options.Password, $"{configurationPath}:Path ('{options.Path}')", keySource, options.MaxFileSize);
         }
 
         if (!string.IsNullOrWhiteSpace(options.Pem))
         {
-            return LoadFromPem(options.Pem, options.KeyPem, options.Password, $"{configurationPath}:Pem", $"{configurationPath}:KeyPem");
+            return LoadFromPem(options.Pem, string.IsNullOrWhiteSpace(options.KeyPem) ? null : options.KeyPem, options.Password, $"{configurationPath}:Pem", $"{configurationPath}:KeyPem");
         }
 
         return LoadFromStore(options.Store, $"{configurationPath}:Store");

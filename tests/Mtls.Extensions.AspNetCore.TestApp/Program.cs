@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Mtls.Extensions.AspNetCore;
 using Mtls.Extensions.AspNetCore.TestApp;
 
@@ -8,6 +9,7 @@ builder.AddMutualTls();
 builder.Services.AddAuthorizationBuilder()
     .AddPolicy("orders-policy", p => p.RequireSpiffeId("spiffe://example.org/ns/prod/sa/orders"))
     .AddPolicy("prod-policy", p => p.RequireSpiffeIdPathPrefix("spiffe://example.org/ns/prod"));
+builder.Services.AddHealthChecks().AddMtlsCertificates();
 
 var app = builder.Build();
 app.MapGet("/anonymous", () => "hello");
@@ -21,4 +23,7 @@ app.MapGet("/whoami", (HttpContext context) => Results.Json(new
 app.MapGet("/orders-only", () => "orders").RequireMtlsPeer("spiffe://example.org/ns/prod/sa/orders");
 app.MapGet("/orders-policy", () => "orders").RequireAuthorization("orders-policy");
 app.MapGet("/prod-policy", () => "prod").RequireAuthorization("prod-policy");
+// Probes for callers without a certificate (a plain-HTTP port in the tests), and the detailed report for peers.
+app.MapMtlsHealthProbes();
+app.MapHealthChecks("/healthz", new HealthCheckOptions { ResponseWriter = MtlsHealthResponseWriter.WriteJsonAsync }).RequireMtlsPeer();
 app.Run();

@@ -54,6 +54,51 @@ public sealed class ConfigurationTests(TestPkiFixture pki) : IClassFixture<TestP
     }
 
     [Fact]
+    public void UnknownNestedKey_StopsStartup_NamingItsFullPath()
+    {
+        var ex = StartFails(new() { ["Mtls:Server:Certificate:KeyPth"] = pki.ServerKeyPath });
+        Assert.Contains("Mtls:Server:Certificate:KeyPth: unknown configuration key", AllMessages(ex), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UnknownChildOfMtls_StopsStartup_NamingIt()
+    {
+        var ex = StartFails(new() { ["Mtls:Sever:TrustedCa:Path"] = pki.CaPath });
+        Assert.Contains("Mtls:Sever: unknown configuration section; the Mtls section holds only Mtls:Server and Mtls:Clients.", AllMessages(ex), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExplicitlyEmptyValues_MeanNotSet_ForEveryKey()
+    {
+        // appsettings.json names a folder; the deployment switches it off with empty environment variables and
+        // gives a combined PEM file (certificate + key) instead, with an empty KeyPath.
+        var combined = pki.WriteFile("server-combined.pem", pki.Server.ExportCertificatePem() + pki.Server.ExportKeyPem());
+        using var host = new MtlsTestHost(pki, new Dictionary<string, string?>
+        {
+            ["Mtls:Server:Certificate:Path"] = combined,
+            ["Mtls:Server:Certificate:KeyPath"] = string.Empty,
+            ["Mtls:Server:Certificate:Directory"] = string.Empty,
+            ["Mtls:Server:Certificate:Layout"] = string.Empty,
+            ["Mtls:Server:Certificate:Password"] = string.Empty,
+            ["Mtls:Server:Certificate:Store:Thumbprint"] = string.Empty,
+            ["Mtls:Server:TrustedCa:Pem"] = string.Empty,
+            ["Mtls:Server:ClientCertificateMode"] = string.Empty,
+            ["Mtls:Server:MaxChainDepth"] = string.Empty,
+            ["Mtls:Server:AllowedPeers"] = string.Empty,
+            ["Mtls:Server:Reload:PollInterval"] = string.Empty,
+        });
+        host.StartServer();
+        using var client = host.CreateMtlsClient(pki.Orders);
+
+        Assert.Equal("ok", await client.GetStringAsync(new Uri("/ping", UriKind.Relative)));
+        var options = host.Services.GetRequiredService<IOptions<MutualTlsOptions>>().Value;
+        Assert.Null(options.Certificate.Directory);
+        Assert.Equal(MtlsClientCertificateMode.Require, options.ClientCertificateMode);
+        Assert.Equal(4, options.MaxChainDepth);
+        Assert.Empty(options.AllowedPeers);
+    }
+
+    [Fact]
     public void InvalidAllowedPeer_StopsStartup_NamingTheEntry()
     {
         var ex = StartFails(new() { ["Mtls:Server:AllowedPeers:0"] = "spiffe://Example.org/x" });

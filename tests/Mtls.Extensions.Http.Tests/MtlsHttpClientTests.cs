@@ -209,7 +209,8 @@ public sealed class MtlsHttpClientTests(ClientPki pki) : IClassFixture<ClientPki
     }
 
     [Theory]
-    [InlineData("Mtls:Clients:inventory:Certificate:Pth", "/x", "Mtls:Clients:inventory")]
+    [InlineData("Mtls:Clients:inventory:Certificate:Pth", "/x", "Mtls:Clients:inventory:Certificate:Pth: unknown configuration key")]
+    [InlineData("Mtls:Sever:Certificate:Path", "/x", "Mtls:Sever: unknown configuration section")]
     [InlineData("Mtls:Clients:inventory:ExpectedServer", "spiffe://", "Mtls:Clients:inventory:ExpectedServer")]
     [InlineData("Mtls:Clients:inventory:BaseAddress", "http://127.0.0.1:1/", "Mtls:Clients:inventory:BaseAddress")]
     [InlineData("Mtls:Clients:inventory:Resilience:MaxRetryAttempts", "-1", "Mtls:Clients:inventory:Resilience:MaxRetryAttempts")]
@@ -230,6 +231,42 @@ public sealed class MtlsHttpClientTests(ClientPki pki) : IClassFixture<ClientPki
         var error = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync());
 
         Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Explicitly_empty_values_mean_not_set_for_every_key()
+    {
+        // A deployment switches keys from appsettings.json off with empty environment variables (Mtls__...__Directory=).
+        var (cert, key) = pki.Write(pki.Server);
+        var (clientCert, clientKey) = pki.Write(pki.Orders);
+        await using var server = await TestServer.StartMtlsAsync(cert, key, pki.CaPath);
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Mtls:Clients:inventory:BaseAddress"] = server.BaseAddress.ToString(),
+            ["Mtls:Clients:inventory:Certificate:Path"] = clientCert,
+            ["Mtls:Clients:inventory:Certificate:KeyPath"] = clientKey,
+            ["Mtls:Clients:inventory:Certificate:Directory"] = string.Empty,
+            ["Mtls:Clients:inventory:Certificate:Layout"] = string.Empty,
+            ["Mtls:Clients:inventory:Certificate:Pem"] = string.Empty,
+            ["Mtls:Clients:inventory:TrustedCa:Path"] = pki.CaPath,
+            ["Mtls:Clients:inventory:ExpectedServer"] = string.Empty,
+            ["Mtls:Clients:inventory:MaxChainDepth"] = string.Empty,
+            ["Mtls:Clients:inventory:ConnectTimeout"] = string.Empty,
+            ["Mtls:Clients:inventory:Resilience:Enabled"] = string.Empty,
+        });
+        builder.Services.AddMtlsHttpClient(Name);
+        using var host = builder.Build();
+        await host.StartAsync();
+
+        var seen = await host.Services.GetRequiredService<IHttpClientFactory>().CreateClient(Name).GetStringAsync(new Uri("/whoami", UriKind.Relative));
+
+        Assert.Equal(pki.Orders.ThumbprintSha256, seen);
+        var options = host.Services.GetRequiredService<IOptionsMonitor<MtlsHttpClientOptions>>().Get(Name);
+        Assert.Null(options.Certificate.Directory);
+        Assert.Equal(4, options.MaxChainDepth);
+        Assert.True(options.Resilience.Enabled);
+        await host.StopAsync();
     }
 
     [Fact]

@@ -64,17 +64,49 @@ public sealed class NginxInteropTests(ClientPki pki) : IClassFixture<ClientPki>
     }
 
     [InteropFact("nginx")]
-    public async Task nginx_rejecting_our_certificate_answers_400_once_and_is_not_retried()
+    public async Task nginx_rejecting_our_certificate_is_a_rejection_by_the_server_once_and_is_not_retried()
     {
-        // nginx completes the handshake and answers 400 when ssl_verify_client fails: an HTTP answer, never retried.
+        // nginx completes the handshake and answers HTTP 400 "The SSL certificate error" when ssl_verify_client fails:
+        // the client recognises that page as the server rejecting our certificate, and never retries it.
         using var rogue = pki.Other.IssueClient("rogue", ClientPki.OrdersId);
         using var nginx = await NginxServer.StartAsync(pki.Server, pki.CaPath);
         await using var provider = Client(nginx.BaseAddress, rogue, ClientPki.InventoryId);
 
-        var response = await provider.GetRequiredService<IHttpClientFactory>().CreateClient(Name).GetAsync(new Uri("/", UriKind.Relative));
+        var error = await Assert.ThrowsAsync<MtlsHandshakeException>(() => provider.GetRequiredService<IHttpClientFactory>().CreateClient(Name).GetAsync(new Uri("/", UriKind.Relative)));
+
+        Assert.Equal(MtlsHandshakeSide.Server, error.RejectedBy);
+        Assert.Equal(MtlsRejectionReason.RejectedByPeer, error.Reason);
+        Assert.Contains("HTTP 400 'The SSL certificate error'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("CN=rogue", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, nginx.RequestsLogged);
+    }
+
+    [InteropFact("nginx")]
+    public void nginx_rejection_is_recognised_by_the_synchronous_send_too()
+    {
+        using var rogue = pki.Other.IssueClient("rogue", ClientPki.OrdersId);
+        using var nginx = NginxServer.StartAsync(pki.Server, pki.CaPath).GetAwaiter().GetResult();
+        using var provider = Client(nginx.BaseAddress, rogue, ClientPki.InventoryId);
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/", UriKind.Relative));
+
+        var error = Assert.Throws<MtlsHandshakeException>(() => provider.GetRequiredService<IHttpClientFactory>().CreateClient(Name).Send(request));
+
+        Assert.Equal(MtlsHandshakeSide.Server, error.RejectedBy);
+    }
+
+    [InteropFact("nginx")]
+    public async Task nginx_400_that_is_not_its_certificate_error_page_stays_an_HTTP_answer()
+    {
+        using var nginx = await NginxServer.StartAsync(pki.Server, pki.CaPath);
+        await using var provider = Client(nginx.BaseAddress, pki.Orders, ClientPki.InventoryId);
+
+        // A request nginx refuses for another reason (a malformed Host header) answers 400 with a different page.
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/", UriKind.Relative));
+        request.Headers.TryAddWithoutValidation("Host", "bad host name");
+        using var response = await provider.GetRequiredService<IHttpClientFactory>().CreateClient(Name).SendAsync(request);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal(1, nginx.RequestsLogged);
+        Assert.Contains("400 Bad Request", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     private ServiceProvider Client(Uri baseAddress, TestCertificate certificate, string? expectedServer)

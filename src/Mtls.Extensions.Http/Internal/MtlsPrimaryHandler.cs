@@ -1,21 +1,24 @@
 using System.Diagnostics;
 using System.Net.Http;
+using Microsoft.Extensions.Logging;
 
 namespace Mtls.Extensions.Http.Internal;
 
 /// <summary>
 /// The primary handler <c>IHttpClientFactory</c> gets for an mTLS client: a thin front on the client's
 /// <see cref="MtlsClientHandlerPool"/>. Each request runs on the current handler lease and holds it until its response
-/// body is done; certificate rejections become <see cref="MtlsHandshakeException"/>. Disposing it leaves the pool alone.
+/// body is done; certificate rejections become <see cref="MtlsHandshakeException"/>, including nginx's HTTP 400
+/// certificate-error answer. Disposing it leaves the pool alone.
 /// </summary>
-internal sealed class MtlsPrimaryHandler(MtlsClientHandlerPool pool) : HttpMessageHandler
+internal sealed class MtlsPrimaryHandler(MtlsClientHandlerPool pool, ILogger logger) : HttpMessageHandler
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var (lease, started) = Begin(request);
+        HttpResponseMessage response;
         try
         {
-            return Leased(await lease.Invoker.SendAsync(request, cancellationToken).ConfigureAwait(false), lease);
+            response = await lease.Invoker.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception)
         {
@@ -26,14 +29,29 @@ internal sealed class MtlsPrimaryHandler(MtlsClientHandlerPool pool) : HttpMessa
 
             throw;
         }
+
+        string? nginx;
+        try
+        {
+            nginx = await NginxCertificateError.FindAsync(response, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            response.Dispose();
+            lease.Release();
+            throw;
+        }
+
+        return nginx is null ? Leased(response, lease) : throw RejectedByNginx(response, request, lease, nginx);
     }
 
     protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var (lease, started) = Begin(request);
+        HttpResponseMessage response;
         try
         {
-            return Leased(lease.Invoker.Send(request, cancellationToken), lease);
+            response = lease.Invoker.Send(request, cancellationToken);
         }
         catch (Exception exception)
         {
@@ -44,6 +62,20 @@ internal sealed class MtlsPrimaryHandler(MtlsClientHandlerPool pool) : HttpMessa
 
             throw;
         }
+
+        string? nginx;
+        try
+        {
+            nginx = NginxCertificateError.Find(response, cancellationToken);
+        }
+        catch
+        {
+            response.Dispose();
+            lease.Release();
+            throw;
+        }
+
+        return nginx is null ? Leased(response, lease) : throw RejectedByNginx(response, request, lease, nginx);
     }
 
     private (HandlerLease Lease, long Started) Begin(HttpRequestMessage request)
@@ -66,6 +98,19 @@ internal sealed class MtlsPrimaryHandler(MtlsClientHandlerPool pool) : HttpMessa
         // The body keeps the handler alive until it is read or disposed.
         response.Content = new LeasedContent(response.Content, lease);
         return response;
+    }
+
+    private MtlsHandshakeException RejectedByNginx(HttpResponseMessage response, HttpRequestMessage request, HandlerLease lease, string page)
+    {
+        response.Dispose();
+        lease.Release();
+        var host = request.RequestUri?.IdnHost ?? "(unknown host)";
+        var ours = $"{lease.Material.Certificate.Subject} (SHA-256 {lease.Material.ThumbprintSha256})";
+        Log.RejectedByServer(logger, pool.Name, host, MtlsRejectionReason.RejectedByPeer, $"HTTP 400 '{page}'");
+        return new MtlsHandshakeException(
+            $"The server {host} rejected the client certificate {ours} of the mTLS client '{pool.Name}': it answered HTTP 400 '{page}' (nginx with ssl_verify_client). " +
+            "Check that the server pins the CA that issued it (ssl_client_certificate) and that the chain it sends is complete (ssl_verify_depth).",
+            MtlsRejectionReason.RejectedByPeer, MtlsHandshakeSide.Server, pool.Name, request.RequestUri);
     }
 
     /// <summary>Releases the lease; returns the typed rejection when a certificate was rejected.</summary>

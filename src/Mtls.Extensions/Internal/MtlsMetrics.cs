@@ -79,11 +79,12 @@ internal sealed class MtlsMetrics
         }
     }
 
-    public void Reloaded(string kind, bool succeeded)
+    public void Reloaded(string source, string kind, bool succeeded)
     {
         if (_reloads.Enabled)
         {
-            _reloads.Add(1, new TagList { { "mtls.source.kind", kind }, { "mtls.reload.result", succeeded ? "success" : "failure" } });
+            // mtls.source: the name the entry point gave the source (server, client:inventory), as on the expiry gauge.
+            _reloads.Add(1, new TagList { { "mtls.source", source }, { "mtls.source.kind", kind }, { "mtls.reload.result", succeeded ? "success" : "failure" } });
         }
     }
 

@@ -38,7 +38,7 @@ internal sealed class ReloadingCertificateSource : ReloadingSource<CertificateMa
     protected override void OnReplaced(CertificateMaterial previous, CertificateMaterial next)
     {
         Log.ReloadSucceeded(Logger, Kind, Name, next.Certificate.Subject, next.ThumbprintSha256, next.NotAfter);
-        Metrics?.Reloaded(Kind, succeeded: true);
+        Metrics?.Reloaded(Name, Kind, succeeded: true);
         // Handshakes and handlers that still use it hold their own reference; the last one disposes it.
         previous.Release();
     }

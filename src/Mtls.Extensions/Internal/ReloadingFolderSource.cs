@@ -53,14 +53,14 @@ internal sealed class ReloadingFolderSource : ReloadingSource<FolderContent>
         if (!ReferenceEquals(previous.Certificate, next.Certificate) && next.Certificate is { } material)
         {
             Log.ReloadSucceeded(Logger, "certificate", Name, material.Certificate.Subject, material.ThumbprintSha256, material.NotAfter);
-            Metrics?.Reloaded("certificate", succeeded: true);
+            Metrics?.Reloaded(Name, "certificate", succeeded: true);
             previous.Certificate?.Release();
         }
 
         if (!ReferenceEquals(previous.Trust, next.Trust) && next.Trust is { } trust)
         {
             Log.TrustBundleReloaded(Logger, Name, trust.Describe());
-            Metrics?.Reloaded("trust-bundle", succeeded: true);
+            Metrics?.Reloaded(Name, "trust-bundle", succeeded: true);
         }
     }
 
@@ -70,12 +70,12 @@ internal sealed class ReloadingFolderSource : ReloadingSource<FolderContent>
         Log.ReloadFailed(Logger, error, Kind, Name, DescribeCurrent(current));
         if (current.Certificate is not null)
         {
-            Metrics?.Reloaded("certificate", succeeded: false);
+            Metrics?.Reloaded(Name, "certificate", succeeded: false);
         }
 
         if (current.Trust is not null)
         {
-            Metrics?.Reloaded("trust-bundle", succeeded: false);
+            Metrics?.Reloaded(Name, "trust-bundle", succeeded: false);
         }
     }
 

@@ -190,7 +190,7 @@ internal abstract class ReloadingSource<T> : IReloadingSource, IDisposable
     protected virtual void OnReloadFailed(Exception error)
     {
         Log.ReloadFailed(Logger, error, Kind, Name, DescribeCurrent(_current));
-        Metrics?.Reloaded(Kind, succeeded: false);
+        Metrics?.Reloaded(Name, Kind, succeeded: false);
     }
 
     /// <summary>Replaces the current value without a change notification (a part joining a shared source); runs under the reload lock.</summary>

@@ -30,6 +30,6 @@ internal sealed class ReloadingTrustBundleSource : ReloadingSource<TrustBundle>,
     protected override void OnReplaced(TrustBundle previous, TrustBundle next)
     {
         Log.TrustBundleReloaded(Logger, Name, next.Describe());
-        Metrics?.Reloaded(Kind, succeeded: true);
+        Metrics?.Reloaded(Name, Kind, succeeded: true);
     }
 }
