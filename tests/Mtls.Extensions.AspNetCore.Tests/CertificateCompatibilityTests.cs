@@ -36,7 +36,7 @@ public sealed class CertificateCompatibilityTests(TestPkiFixture pki) : IClassFi
     }
 
     /// <summary>The app as its users run it today: Kestrel asks for a certificate, the official handler validates it per request.</summary>
-    private async Task<LegacyHost> StartOfficialAsync()
+    private async Task<LegacyHost> StartOfficialAsync(Action<CertificateAuthenticationOptions>? configure = null)
     {
         var events = new LegacyEventLog();
         var builder = CreateBuilder();
@@ -54,12 +54,13 @@ public sealed class CertificateCompatibilityTests(TestPkiFixture pki) : IClassFi
             o.AdditionalChainCertificates.Add(pki.Issuing.PublicCopy());
             o.RevocationMode = X509RevocationMode.NoCheck;
             LegacyCertificateApp.ConfigureCertificate(o, events);
+            configure?.Invoke(o);
         });
         return await StartAsync(builder, events);
     }
 
     /// <summary>The same app on AddMutualTls(): its AddCertificate() call and authorization untouched, the Kestrel client-certificate settings replaced.</summary>
-    private async Task<LegacyHost> StartMutualTlsAsync(string? trustedCaPath = null, bool addCertificateFirst = true)
+    private async Task<LegacyHost> StartMutualTlsAsync(string? trustedCaPath = null, bool addCertificateFirst = true, Action<CertificateAuthenticationOptions>? configure = null)
     {
         var events = new LegacyEventLog();
         var builder = CreateBuilder();
@@ -70,6 +71,7 @@ public sealed class CertificateCompatibilityTests(TestPkiFixture pki) : IClassFi
             {
                 o.RevocationMode = X509RevocationMode.NoCheck;
                 LegacyCertificateApp.ConfigureCertificate(o, events);
+                configure?.Invoke(o);
             });
         }
 
@@ -87,7 +89,11 @@ public sealed class CertificateCompatibilityTests(TestPkiFixture pki) : IClassFi
         }
         else
         {
-            mtls.AddCertificateCompatibility(o => LegacyCertificateApp.ConfigureCertificate(o, events));
+            mtls.AddCertificateCompatibility(o =>
+            {
+                LegacyCertificateApp.ConfigureCertificate(o, events);
+                configure?.Invoke(o);
+            });
         }
 
         return await StartAsync(builder, events);
@@ -105,6 +111,11 @@ public sealed class CertificateCompatibilityTests(TestPkiFixture pki) : IClassFi
         LegacyCertificateApp.AddPolicies(builder.Services, pki.Orders.Certificate.Thumbprint);
         var app = builder.Build();
         LegacyCertificateApp.MapEndpoints(app);
+        app.MapGet("/mutate", [Microsoft.AspNetCore.Authorization.Authorize(AuthenticationSchemes = CertificateAuthenticationDefaults.AuthenticationScheme)] (Microsoft.AspNetCore.Http.HttpContext context) =>
+        {
+            ((System.Security.Claims.ClaimsIdentity)context.User.Identity!).AddClaim(new System.Security.Claims.Claim("mutated", "yes"));
+            return "mutated";
+        });
         await app.StartAsync();
         return new LegacyHost(app, events);
     }
@@ -231,6 +242,20 @@ public sealed class CertificateCompatibilityTests(TestPkiFixture pki) : IClassFi
     }
 
     [Fact]
+    public async Task KeepAliveConnection_EveryRequestGetsItsOwnPrincipal()
+    {
+        await using var mtls = await StartMutualTlsAsync();
+        using var orders = Client(mtls, pki.Orders);
+
+        Assert.Equal("mutated", await orders.GetStringAsync("/mutate"));
+        var who = await orders.GetFromJsonAsync<LegacyWhoAmI>("/whoami");
+
+        Assert.Equal(1, mtls.Events.Validated); // the same connection: the cached outcome served the second request
+        Assert.DoesNotContain(who!.Claims, c => c[0] == "mutated");
+        Assert.Contains(who.Claims, c => c[0] == System.Security.Claims.ClaimTypes.Role && c[1] == LegacyCertificateApp.ReaderRole);
+    }
+
+    [Fact]
     public async Task AddCertificateCompatibilityAlone_RegistersTheSchemeWithTheAppsEvents()
     {
         await using var mtls = await StartMutualTlsAsync(addCertificateFirst: false);
@@ -278,5 +303,55 @@ public sealed class CertificateCompatibilityTests(TestPkiFixture pki) : IClassFi
         {
             Directory.Delete(dir, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task AllowedCertificateTypesSelfSignedOnly_ChainedCertificateFails_AsTheOfficialHandler()
+    {
+        await using var official = await StartOfficialAsync(o => o.AllowedCertificateTypes = CertificateTypes.SelfSigned);
+        await using var mtls = await StartMutualTlsAsync(configure: o => o.AllowedCertificateTypes = CertificateTypes.SelfSigned);
+
+        var expected = await AnswersAsync(official, pki.Orders);
+        var actual = await AnswersAsync(mtls, pki.Orders);
+
+        Assert.Equal(expected, actual);
+        Assert.All(actual, a => Assert.EndsWith(" 403 Certificate", a));
+        Assert.Equal(1, mtls.Events.Failed); // once for the connection
+        Assert.Equal(0, mtls.Events.Validated);
+    }
+
+    [Fact]
+    public void AddCertificateCompatibility_NullArguments_Throw()
+    {
+        Assert.Throws<ArgumentNullException>(() => MutualTlsCertificateCompatibilityExtensions.AddCertificateCompatibility(null!));
+        Assert.Throws<ArgumentNullException>(() => MutualTlsCertificateCompatibilityExtensions.AddCertificateCompatibility(null!, configureOptions: null));
+        Assert.Throws<ArgumentNullException>(() => MutualTlsCertificateCompatibilityExtensions.AddCertificateCompatibility(null!, "Certificate", null));
+        var builder = new ServiceCollection().AddMutualTls(_ => { });
+        Assert.ThrowsAny<ArgumentException>(() => builder.AddCertificateCompatibility(string.Empty, null));
+        Assert.ThrowsAny<ArgumentException>(() => builder.AddCertificateCompatibility(null!, null));
+    }
+
+    [Fact]
+    public void AddCertificateCompatibility_WithoutAddMutualTls_ThrowsNamingIt()
+    {
+        var builder = new ServiceCollection().AddAuthentication();
+
+        var error = Assert.Throws<InvalidOperationException>(() => builder.AddCertificateCompatibility());
+
+        Assert.Contains("AddMutualTls()", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AddCertificateCompatibilityTwice_OneScheme()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddMutualTls(_ => { }).AddCertificateCompatibility().AddCertificateCompatibility();
+        await using var provider = services.BuildServiceProvider();
+
+        var schemes = await provider.GetRequiredService<Microsoft.AspNetCore.Authentication.IAuthenticationSchemeProvider>().GetAllSchemesAsync();
+
+        var scheme = Assert.Single(schemes, s => s.Name == CertificateAuthenticationDefaults.AuthenticationScheme);
+        Assert.Equal(typeof(CertificateCompatibilityHandler), scheme.HandlerType);
     }
 }
