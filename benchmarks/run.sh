@@ -75,3 +75,4 @@ runtime="$(dotnet --list-runtimes | grep Microsoft.NETCore.App | tail -1 | awk '
 } > benchmarks/README.md.new
 mv benchmarks/README.md.new benchmarks/README.md
 echo "wrote benchmarks/README.md (${elapsed} s)"
+bash benchmarks/compare.sh

@@ -3,13 +3,14 @@ using Mtls.Extensions.LoadTest;
 
 // dotnet Mtls.Extensions.LoadTest.dll run [--seconds 5] [--repetitions 3] [--concurrency 4] [--out results.md]
 // dotnet Mtls.Extensions.LoadTest.dll sessions [--seconds 5] [--repetitions 3] [--concurrency 4] [--out results.md]   (resumed vs full handshakes)
-// dotnet Mtls.Extensions.LoadTest.dll server <a|b|c> <certificate folder>     (started by "run")
+// dotnet Mtls.Extensions.LoadTest.dll compare [same options]   (side by side with the official certificate handler)
+// dotnet Mtls.Extensions.LoadTest.dll server <a|b|c|cmp-*> <certificate folder>     (started by "run" / "compare")
 if (args.Length >= 3 && args[0] == "server")
 {
-    return await Servers.RunAsync(args[1], args[2]);
+    return ComparisonServers.Handles(args[1]) ? await ComparisonServers.RunAsync(args[1], args[2]) : await Servers.RunAsync(args[1], args[2]);
 }
 
-if (args.Length >= 1 && args[0] is "run" or "sessions")
+if (args.Length >= 1 && args[0] is "run" or "sessions" or "compare")
 {
     string Option(string name, string fallback)
     {
@@ -20,9 +21,12 @@ if (args.Length >= 1 && args[0] is "run" or "sessions")
     var seconds = double.Parse(Option("--seconds", "5"), CultureInfo.InvariantCulture);
     var repetitions = int.Parse(Option("--repetitions", "3"), CultureInfo.InvariantCulture);
     var concurrency = int.Parse(Option("--concurrency", "4"), CultureInfo.InvariantCulture);
-    var report = args[0] == "sessions"
-        ? await new Sessions(TimeSpan.FromSeconds(seconds), repetitions, concurrency).RunAsync()
-        : await new Orchestrator(TimeSpan.FromSeconds(seconds), repetitions, concurrency).RunAsync();
+    var report = args[0] switch
+    {
+        "sessions" => await new Sessions(TimeSpan.FromSeconds(seconds), repetitions, concurrency).RunAsync(),
+        "compare" => await new ComparisonOrchestrator(TimeSpan.FromSeconds(seconds), repetitions, concurrency).RunAsync(),
+        _ => await new Orchestrator(TimeSpan.FromSeconds(seconds), repetitions, concurrency).RunAsync(),
+    };
     var output = Option("--out", string.Empty);
     if (output.Length > 0)
     {
@@ -33,5 +37,5 @@ if (args.Length >= 1 && args[0] is "run" or "sessions")
     return 0;
 }
 
-Console.Error.WriteLine("usage: run|sessions [--seconds 5] [--repetitions 3] [--concurrency 4] [--out file] | server <a|b|c> <folder>");
+Console.Error.WriteLine("usage: run|sessions|compare [--seconds 5] [--repetitions 3] [--concurrency 4] [--out file] | server <a|b|c|cmp-*> <folder>");
 return 2;
