@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Mtls.Extensions.AspNetCore.Internal;
 using Mtls.Extensions.Testing;
+using Xunit.Abstractions;
 
 namespace Mtls.Extensions.AspNetCore.Tests;
 
@@ -9,7 +10,7 @@ namespace Mtls.Extensions.AspNetCore.Tests;
 /// The server's certificate material across rotations, through real Kestrel handshakes: each connection references the
 /// material it handshook with, a retired material is disposed once its last connection closes, never before.
 /// </summary>
-public sealed class ServerMaterialLifetimeTests(TestPkiFixture pki) : IClassFixture<TestPkiFixture>
+public sealed class ServerMaterialLifetimeTests(TestPkiFixture pki, ITestOutputHelper output) : IClassFixture<TestPkiFixture>
 {
     [Fact]
     public async Task ServerCertificate_RotatedTenTimes_RetiredMaterialDisposedAfterItsLastConnectionCloses()
@@ -62,6 +63,7 @@ public sealed class ServerMaterialLifetimeTests(TestPkiFixture pki) : IClassFixt
             await Task.Delay(20);
         }
 
+        output.WriteLine($"last connection closed -> all {retired.Count} retired materials disposed: {clock.Elapsed.TotalMilliseconds:F0} ms");
         Assert.All(retired, m => Assert.True(m.IsDisposed, $"{m} was retired and its connections closed, but it was not disposed"));
         Assert.False(server.Certificate.Current.IsDisposed);
         Directory.Delete(dir, recursive: true);
