@@ -195,7 +195,16 @@ public sealed class PeerCertificateValidator
 
                 foreach (var certificate in extra)
                 {
-                    var parsed = cache.Get(certificate, out _);
+                    ParsedCertificate parsed;
+                    try
+                    {
+                        parsed = cache.Get(certificate, out _);
+                    }
+                    catch (CryptographicException)
+                    {
+                        continue; // an extra certificate that does not parse cannot be part of a path; the peer's leaf is judged without it
+                    }
+
                     if (parsed.Hash != parsedLeaf.Hash && !pool.Exists(p => p.Hash == parsed.Hash))
                     {
                         pool.Add(parsed);

@@ -834,4 +834,31 @@ public sealed class PathValidationConformanceTests : IDisposable
 
     [Fact]
     public void CabfBr_7_1_4_3_ClientCertificate_CommonNameNotChecked_Accepted() => Accepted(Client(Leaf(o => o.WithDnsNames("orders.example.org"))));
+
+    // ---------- the judgement cache ----------
+
+    [Fact]
+    public void JudgementCache_RepeatedPeer_ReusesParsedCertificatesOfTheTrustSnapshot()
+    {
+        var trust = _root.ToTrustBundle();
+        var cache = Mtls.Extensions.Validation.Internal.CertificateJudgementCache.For(trust);
+        var leaf = Leaf();
+        Accepted(Client(leaf, trust: trust));
+        var cached = cache.CertificateCount;
+        Accepted(Client(leaf, trust: trust));
+
+        Assert.Equal(2, cached); // the leaf and the issuing CA; the anchor is parsed with the snapshot
+        Assert.Equal(cached, cache.CertificateCount);
+        Assert.NotSame(cache, Mtls.Extensions.Validation.Internal.CertificateJudgementCache.For(_root.ToTrustBundle()));
+    }
+
+    [Fact]
+    public void JudgementCache_RejectedPaths_AreNotCached()
+    {
+        var trust = _root.ToTrustBundle();
+        var cache = Mtls.Extensions.Validation.Internal.CertificateJudgementCache.For(trust);
+        var other = Root(name: "Stranger Root");
+        Rejected(Client(Leaf(issuer: other), trust: trust, sent: [Keep(other.PublicCopy())]), MtlsRejectionReason.UntrustedRoot);
+        Assert.Equal(0, cache.CertificateCount);
+    }
 }
