@@ -32,7 +32,7 @@ internal sealed class MutualTlsServer : IDisposable
     private IDisposable? _trustSubscription;
     private PeerValidationOptions _peerOptions;
     private MtlsResumption _resumption;
-    private MtlsClientCertificateMode _mode;
+    private volatile MtlsClientCertificateMode _mode;
     private HandshakePolicy? _policy;
     private int _announced;
 
@@ -68,7 +68,7 @@ internal sealed class MutualTlsServer : IDisposable
     public PeerValidationOptions PeerOptions => Volatile.Read(ref _peerOptions);
 
     /// <summary>Gets the client certificate mode of the last options that were applied (a reload that fails validation changes nothing).</summary>
-    public MtlsClientCertificateMode Mode => Volatile.Read(ref _mode);
+    public MtlsClientCertificateMode Mode => _mode;
 
     public ICertificateSource Certificate => _loaded.Value.Certificate;
 
