@@ -313,7 +313,9 @@ internal sealed class MtlsClientHandlerPool : IDisposable
             }
 
             var old = _current;
-            var next = CreateLease(old.Material, old.Trust);
+            // The new handler holds its own reference on the material (the old one gives its back when drained).
+            var (material, trust) = AcquireCurrent();
+            var next = CreateLease(material, trust);
             Volatile.Write(ref _current, next);
             _expiry = DateTimeOffset.MaxValue;
             _expiryTimer?.Dispose();

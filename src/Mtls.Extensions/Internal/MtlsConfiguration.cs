@@ -10,7 +10,7 @@ internal static partial class MtlsConfiguration
     public const string RootSection = "Mtls";
 
     /// <summary>The children of <see cref="RootSection"/> that some part of the library binds; anything else is a typo.</summary>
-    public static readonly string[] KnownChildren = ["Server", "Clients"];
+    public static readonly string[] KnownChildren = ["Server", "Clients", "Logging"];
 
     /// <summary>Throws when the <c>Mtls</c> section holds a child nobody reads (<c>Mtls:Sever</c>), naming it and the known ones.</summary>
     public static void ThrowOnUnknownChildren(IConfiguration root)

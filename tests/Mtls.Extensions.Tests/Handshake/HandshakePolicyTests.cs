@@ -121,7 +121,8 @@ public sealed class HandshakePolicyTests : IDisposable
         var accepted = policy.Judge(leaf.PublicCopy(), full);
         Assert.True(accepted.Result.IsValid);
 
-        _time.Advance(TimeSpan.FromHours(1));
+        // RFC 5280 validity includes the notAfter second itself: expired one second after it.
+        _time.Advance(TimeSpan.FromHours(1) + TimeSpan.FromSeconds(1));
 
         Assert.Equal(MtlsRejectionReason.Expired, policy.Revalidate(accepted.Chain!).Reason);
     }
