@@ -151,8 +151,18 @@ internal sealed class HandshakePolicy
             return Record(new HandshakeVerdict(result, false, null, default));
         }
 
-        var accepted = PeerChain.Copy(hash, leaf, sent, PeerOptions.MaxChainDepth + 1);
-        _chains.Remember(accepted);
+        // The same peer reconnecting sends the same intermediates: reuse the interned copies instead of parsing them again.
+        PeerChain accepted;
+        if (_chains.TryGet(hash, out var cached) && SameAsSent(cached, leaf, sent, sentCount))
+        {
+            accepted = new PeerChain(hash, X509CertificateLoader.LoadCertificate(leaf.RawDataMemory.Span), cached);
+        }
+        else
+        {
+            accepted = PeerChain.Copy(hash, leaf, sent, PeerOptions.MaxChainDepth + 1);
+            _chains.Remember(accepted);
+        }
+
         var validUntil = ValidUntil(accepted);
         Keep(accepted.LeafHash, hostName, result, validUntil);
         return Record(new HandshakeVerdict(result, false, accepted, validUntil));
@@ -197,6 +207,30 @@ internal sealed class HandshakePolicy
         }
 
         return until;
+    }
+
+    private static bool SameAsSent(X509Certificate2[] known, X509Certificate2 leaf, X509Certificate2Collection? sent, int sentCount)
+    {
+        if (known.Length != sentCount || sent is null)
+        {
+            return known.Length == 0 && sentCount == 0;
+        }
+
+        var i = 0;
+        foreach (var certificate in sent)
+        {
+            if (certificate.RawDataMemory.Span.SequenceEqual(leaf.RawDataMemory.Span))
+            {
+                continue;
+            }
+
+            if (!certificate.RawDataMemory.Span.SequenceEqual(known[i++].RawDataMemory.Span))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private void Keep(string leafHash, string? host, PeerValidationResult result, DateTimeOffset validUntil)
