@@ -62,8 +62,13 @@ public sealed class ClientObservabilityTests(ClientPki pki) : IClassFixture<Clie
         Assert.Equal(Name, recycled.Tags["mtls.client"]);
         Assert.Contains(logs.GetSnapshot(), r => r.Id.Id == 452 && r.Message.Contains(renewed.ThumbprintSha256, StringComparison.Ordinal));
         Assert.Contains(logs.GetSnapshot(), r => r.Id.Id == 453);
-        // Created 2 handlers (+1 each) and disposed one (-1): one alive.
-        Assert.Equal(1, active.GetMeasurementSnapshot().Sum(m => m.Value));
+        // Created 2 handlers and disposed one: the gauge reads one alive, also for a listener attached only now.
+        active.RecordObservableInstruments();
+        Assert.Equal(1, active.LastMeasurement?.Value);
+        Assert.Equal(Name, active.LastMeasurement?.Tags["mtls.client"]);
+        using var late = new MetricCollector<long>(meters, MtlsDiagnostics.MeterName, MtlsDiagnostics.ActiveHandlersInstrument);
+        late.RecordObservableInstruments();
+        Assert.Equal(1, late.LastMeasurement?.Value);
 
         // The client's certificate and trust bundle are health-checked under their own names.
         var report = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync();

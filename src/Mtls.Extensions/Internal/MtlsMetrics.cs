@@ -1,5 +1,7 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
 
 namespace Mtls.Extensions.Internal;
 
@@ -9,7 +11,7 @@ internal sealed class MtlsMetrics
     private readonly Counter<long> _validations;
     private readonly Counter<long> _reloads;
     private readonly Counter<long> _recycles;
-    private readonly UpDownCounter<long> _activeHandlers;
+    private readonly ConcurrentDictionary<string, StrongBox<long>> _activeHandlers = new(StringComparer.Ordinal);
     private readonly Counter<long> _handshakes;
     private readonly Counter<long> _closed;
 
@@ -19,9 +21,10 @@ internal sealed class MtlsMetrics
         _validations = meter.CreateCounter<long>(MtlsDiagnostics.ValidationsInstrument, "{validation}", "Peer certificates checked against the pinned CA.");
         _reloads = meter.CreateCounter<long>(MtlsDiagnostics.ReloadsInstrument, "{reload}", "Certificate and trust bundle reloads.");
         _recycles = meter.CreateCounter<long>(MtlsDiagnostics.HandlerRecyclesInstrument, "{handler}", "HTTP client primary handlers replaced after a rotation.");
-        _activeHandlers = meter.CreateUpDownCounter<long>(MtlsDiagnostics.ActiveHandlersInstrument, "{handler}", "Live HTTP client primary handlers, current and draining.");
         _handshakes = meter.CreateCounter<long>(MtlsDiagnostics.HandshakesInstrument, "{handshake}", "TLS handshakes judged, full or resumed.");
         _closed = meter.CreateCounter<long>(MtlsDiagnostics.ConnectionsClosedInstrument, "{connection}", "Connections ended because their peer's trust ended.");
+        // An observable gauge, not an up-down counter: a listener attached after start-up reads the current count.
+        meter.CreateObservableGauge(MtlsDiagnostics.ActiveHandlersInstrument, ObserveActiveHandlers, "{handler}", "Live HTTP client primary handlers, current and draining.");
         meter.CreateObservableGauge(MtlsDiagnostics.TimeToExpiryInstrument, () => ObserveExpiry(registry, timeProvider), "s", "Seconds until the loaded certificate or pinned CA expires.");
     }
 
@@ -96,9 +99,17 @@ internal sealed class MtlsMetrics
         }
     }
 
-    public void HandlerCreated(string client) => _activeHandlers.Add(1, new KeyValuePair<string, object?>("mtls.client", client));
+    public void HandlerCreated(string client) => Interlocked.Increment(ref _activeHandlers.GetOrAdd(client, static _ => new StrongBox<long>()).Value);
 
-    public void HandlerDisposed(string client) => _activeHandlers.Add(-1, new KeyValuePair<string, object?>("mtls.client", client));
+    public void HandlerDisposed(string client) => Interlocked.Decrement(ref _activeHandlers.GetOrAdd(client, static _ => new StrongBox<long>()).Value);
+
+    private IEnumerable<Measurement<long>> ObserveActiveHandlers()
+    {
+        foreach (var (client, count) in _activeHandlers)
+        {
+            yield return new Measurement<long>(Interlocked.Read(ref count.Value), new KeyValuePair<string, object?>("mtls.client", client));
+        }
+    }
 
     private static IEnumerable<Measurement<double>> ObserveExpiry(MtlsSourceRegistry registry, TimeProvider timeProvider)
     {
