@@ -2,7 +2,7 @@ namespace Mtls.Extensions;
 
 /// <summary>
 /// Where a certificate and its private key come from. Exactly one of <see cref="Path"/>,
-/// <see cref="Pem"/>, <see cref="Directory"/> or <see cref="Store"/> is used.
+/// <see cref="Pem"/>, <see cref="Directory"/>, <see cref="Store"/> or <see cref="WorkloadApi"/> is used.
 /// </summary>
 public sealed class CertificateSourceOptions
 {
@@ -41,9 +41,17 @@ public sealed class CertificateSourceOptions
     /// <value>The default selects nothing.</value>
     public CertificateStoreOptions Store { get; set; } = new();
 
+    /// <summary>Gets or sets the SPIFFE Workload API as the source (needs the <c>Mtls.Extensions.Spiffe</c> package).</summary>
+    /// <value>The default selects nothing.</value>
+    public WorkloadApiOptions WorkloadApi { get; set; } = new();
+
     /// <summary>Gets a value indicating whether any source is configured.</summary>
-    /// <value><see langword="true"/> when a path, inline PEM, folder or store thumbprint is set.</value>
+    /// <value><see langword="true"/> when a path, inline PEM, folder, store thumbprint or Workload API is set.</value>
     public bool IsConfigured =>
         !string.IsNullOrWhiteSpace(Path) || !string.IsNullOrWhiteSpace(Pem) ||
-        !string.IsNullOrWhiteSpace(Directory) || !string.IsNullOrWhiteSpace(Store.Thumbprint);
+        !string.IsNullOrWhiteSpace(Directory) || !string.IsNullOrWhiteSpace(Store.Thumbprint) || WorkloadApi.IsSelected;
+
+    /// <summary>Gets a value indicating whether the source brings its own trust bundle (a folder layout or the Workload API).</summary>
+    /// <value><see langword="true"/> when <see cref="Directory"/> or <see cref="WorkloadApi"/> is set.</value>
+    public bool ProvidesTrustBundle => !string.IsNullOrWhiteSpace(Directory) || WorkloadApi.IsSelected;
 }

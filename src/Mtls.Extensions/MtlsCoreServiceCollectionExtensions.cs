@@ -31,7 +31,8 @@ public static class MtlsCoreServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetService<ILoggerFactory>(),
             sp.GetRequiredService<MtlsSourceRegistry>(),
-            sp.GetRequiredService<MtlsMetrics>()));
+            sp.GetRequiredService<MtlsMetrics>(),
+            sp.GetServices<ICertificateSourceProvider>()));
         services.TryAddSingleton(sp => new PeerCertificateValidator(
             sp.GetRequiredService<TimeProvider>(),
             sp.GetService<ILoggerFactory>()?.CreateLogger<PeerCertificateValidator>(),

@@ -17,13 +17,15 @@ public sealed class MtlsSourceFactory : IDisposable
     private readonly ILoggerFactory _loggerFactory;
     private readonly MtlsSourceRegistry _registry;
     private readonly MtlsMetrics? _metrics;
+    private readonly ICertificateSourceProvider[] _providers;
 
-    internal MtlsSourceFactory(TimeProvider time, ILoggerFactory? loggerFactory, MtlsSourceRegistry registry, MtlsMetrics? metrics)
+    internal MtlsSourceFactory(TimeProvider time, ILoggerFactory? loggerFactory, MtlsSourceRegistry registry, MtlsMetrics? metrics, IEnumerable<ICertificateSourceProvider>? providers = null)
     {
         _time = time;
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _registry = registry;
         _metrics = metrics;
+        _providers = providers?.ToArray() ?? [];
     }
 
     /// <summary>Gets the certificate source of a name, creating (and loading) it on first use.</summary>
@@ -37,6 +39,11 @@ public sealed class MtlsSourceFactory : IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(options);
+        if (FindProvider(options, configurationPath ?? "Certificate") is { } provider)
+        {
+            return (ICertificateSource)GetOrAdd("certificate:" + name, () => (IDisposable)provider.CreateCertificateSource(name, options, configurationPath ?? "Certificate"));
+        }
+
         return (ICertificateSource)GetOrAdd("certificate:" + name, () => new ReloadingCertificateSource(
             name, options, configurationPath ?? "Certificate", reload ?? new MtlsReloadOptions(), _time,
             _loggerFactory.CreateLogger<ReloadingCertificateSource>(), _metrics));
@@ -59,6 +66,11 @@ public sealed class MtlsSourceFactory : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(options);
         configurationPath ??= "TrustedCa";
+        if (!options.IsConfigured && certificate is not null && FindProvider(certificate, configurationPath) is { } provider)
+        {
+            return (ITrustBundleSource)GetOrAdd("trust:" + name, () => (IDisposable)provider.CreateTrustBundleSource(name, certificate, configurationPath));
+        }
+
         var layoutBundle = !options.IsConfigured && certificate is not null ? CertificateMaterialLoader.GetLayoutTrustBundlePath(certificate) : null;
         // Files are read through the loader, which refuses a PEM bundle caught halfway through an in-place rewrite.
         Func<TrustBundle> load = layoutBundle is not null
@@ -92,7 +104,11 @@ public sealed class MtlsSourceFactory : IDisposable
         {
             if (source.IsValueCreated)
             {
-                _registry.Remove((IReloadingSource)source.Value);
+                if (source.Value is IReloadingSource reloading)
+                {
+                    _registry.Remove(reloading);
+                }
+
                 source.Value.Dispose();
             }
         }
@@ -100,12 +116,36 @@ public sealed class MtlsSourceFactory : IDisposable
         _sources.Clear();
     }
 
+    private ICertificateSourceProvider? FindProvider(CertificateSourceOptions options, string configurationPath)
+    {
+        foreach (var provider in _providers)
+        {
+            if (provider.CanCreate(options))
+            {
+                return provider;
+            }
+        }
+
+        if (options.WorkloadApi.IsSelected)
+        {
+            throw new CertificateLoadException(configurationPath + ":WorkloadApi",
+                "the SPIFFE Workload API source needs the Mtls.Extensions.Spiffe package: reference it and call services.AddMtlsSpiffe().",
+                CertificateLoadErrorKind.NotConfigured);
+        }
+
+        return null;
+    }
+
     private IDisposable GetOrAdd(string key, Func<IDisposable> create)
     {
         var lazy = _sources.GetOrAdd(key, _ => new Lazy<IDisposable>(() =>
         {
             var source = create();
-            _registry.Add((IReloadingSource)source);
+            if (source is IReloadingSource reloading)
+            {
+                _registry.Add(reloading);
+            }
+
             return source;
         }));
         try
