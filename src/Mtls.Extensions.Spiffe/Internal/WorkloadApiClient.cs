@@ -52,6 +52,9 @@ internal sealed class WorkloadApiClient : IDisposable
     /// <summary>Raised (for tests) when a reconnection delay has been scheduled on the time provider.</summary>
     internal event Action<TimeSpan>? RetryScheduled;
 
+    /// <summary>Raised (for tests) after a message was discarded, with the reason.</summary>
+    internal event Action<string>? Discarded;
+
     public WorkloadApiAddress Address => _address;
 
     public X509Context? Current => Volatile.Read(ref _current);
@@ -182,6 +185,7 @@ internal sealed class WorkloadApiClient : IDisposable
         {
             Log.MessageDiscarded(_logger, _address.Value, error!);
             _metrics?.Reloaded("workload-api", succeeded: false);
+            Discarded?.Invoke(error!);
             return;
         }
 
