@@ -71,6 +71,12 @@ public sealed class MtlsSourceFactory : IDisposable
             return (ITrustBundleSource)GetOrAdd("trust:" + name, () => (IDisposable)provider.CreateTrustBundleSource(name, certificate, configurationPath));
         }
 
+        if (options.HasTrustDomainBundles)
+        {
+            return (ITrustBundleSource)GetOrAdd("trust:" + name, () => new ReloadingTrustBundleSource(
+                name, () => TrustDomainBundles.Load(options, configurationPath), () => TrustDomainBundles.Files(options), reload ?? new MtlsReloadOptions(), _time, _loggerFactory.CreateLogger<ReloadingTrustBundleSource>(), _metrics));
+        }
+
         var layoutBundle = !options.IsConfigured && certificate is not null ? CertificateMaterialLoader.GetLayoutTrustBundlePath(certificate) : null;
         // Files are read through the loader, which refuses a PEM bundle caught halfway through an in-place rewrite.
         Func<TrustBundle> load = layoutBundle is not null

@@ -34,6 +34,7 @@ internal sealed class MutualTlsServer
             var path = _options.ConfigurationPath;
             var certificate = _sources.GetCertificateSource("server", _options.Certificate, _options.Reload, $"{path}:Certificate");
             var trust = _sources.GetTrustBundleSource("server", _options.TrustedCa, _options.Certificate, _options.Reload, $"{path}:TrustedCa");
+            Mtls.Extensions.Internal.TrustDomainBundles.EnsureCovered(trust.Current, PeerOptions.AllowedPeers, $"{path}:AllowedPeers");
             return (certificate, trust);
         });
     }

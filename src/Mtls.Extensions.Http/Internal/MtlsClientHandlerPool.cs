@@ -44,6 +44,7 @@ internal sealed class MtlsClientHandlerPool : IDisposable
         _certificate = sources.GetCertificateSource(SourceName(name), options.Certificate, options.Reload, $"{path}:Certificate");
         _trust = sources.GetTrustBundleSource(SourceName(name), options.TrustedCa, options.Certificate, options.Reload, $"{path}:TrustedCa");
         (_peerOptions, _checkHostName) = BuildPeerOptions(options);
+        Mtls.Extensions.Internal.TrustDomainBundles.EnsureCovered(_trust.Current, _peerOptions.AllowedPeers, $"{path}:ExpectedServer");
         _current = CreateLease(_certificate.Current, _trust.Current);
         Log.ClientCreated(_logger, name, _current.Material.Certificate.Subject, _current.Material.ThumbprintSha256, _trust.Current.Describe());
         _certificateSubscription = ChangeToken.OnChange(_certificate.GetChangeToken, Recycle);
