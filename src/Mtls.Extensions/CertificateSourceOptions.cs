@@ -49,9 +49,21 @@ public sealed class CertificateSourceOptions
     /// <value><see langword="true"/> when a path, inline PEM, folder, store thumbprint or Workload API is set.</value>
     public bool IsConfigured =>
         !string.IsNullOrWhiteSpace(Path) || !string.IsNullOrWhiteSpace(Pem) ||
-        !string.IsNullOrWhiteSpace(Directory) || !string.IsNullOrWhiteSpace(Store.Thumbprint) || WorkloadApi.IsSelected;
+        !string.IsNullOrWhiteSpace(ResolvedDirectory) || !string.IsNullOrWhiteSpace(Store.Thumbprint) || WorkloadApi.IsSelected;
 
     /// <summary>Gets a value indicating whether the source brings its own trust bundle (a folder layout or the Workload API).</summary>
     /// <value><see langword="true"/> when <see cref="Directory"/> or <see cref="WorkloadApi"/> is set.</value>
-    public bool ProvidesTrustBundle => !string.IsNullOrWhiteSpace(Directory) || WorkloadApi.IsSelected;
+    public bool ProvidesTrustBundle => !string.IsNullOrWhiteSpace(ResolvedDirectory) || WorkloadApi.IsSelected;
+
+    /// <summary>
+    /// Gets the folder actually used: <see cref="Directory"/>, or for the <see cref="CertificateDirectoryLayout.SpiffeFilesystem"/>
+    /// layout without it, the <c>SPIFFE_CREDENTIAL_FOLDER</c> environment variable (SPIFFE Filesystem Delivery, section 3.1).
+    /// </summary>
+    internal string? ResolvedDirectory =>
+        !string.IsNullOrWhiteSpace(Directory) ? Directory
+        : Layout == CertificateDirectoryLayout.SpiffeFilesystem ? Environment.GetEnvironmentVariable(SpiffeCredentialFolderVariable)
+        : null;
+
+    /// <summary>The environment variable naming the SPIFFE Filesystem Delivery credential folder.</summary>
+    internal const string SpiffeCredentialFolderVariable = "SPIFFE_CREDENTIAL_FOLDER";
 }

@@ -71,6 +71,13 @@ public sealed class MtlsSourceFactory : IDisposable
             return (ITrustBundleSource)GetOrAdd("trust:" + name, () => (IDisposable)provider.CreateTrustBundleSource(name, certificate, configurationPath));
         }
 
+        if (!options.IsConfigured && certificate is { Layout: CertificateDirectoryLayout.SpiffeFilesystem, ResolvedDirectory: { Length: > 0 } credentialFolder })
+        {
+            // Filesystem Delivery: one bundle per trust domain, never unified.
+            return (ITrustBundleSource)GetOrAdd("trust:" + name, () => new ReloadingTrustBundleSource(
+                name, () => TrustDomainBundles.LoadDirectory(credentialFolder, $"{configurationPath} (from the credential folder '{credentialFolder}')"), () => TrustDomainBundles.DirectoryFiles(credentialFolder), reload ?? new MtlsReloadOptions(), _time, _loggerFactory.CreateLogger<ReloadingTrustBundleSource>(), _metrics));
+        }
+
         if (options.HasTrustDomainBundles)
         {
             return (ITrustBundleSource)GetOrAdd("trust:" + name, () => new ReloadingTrustBundleSource(
