@@ -384,6 +384,8 @@ public sealed class PeerCertificateValidator
                 : Fail(MtlsRejectionReason.MissingSpiffeId, $"The {Describe(role)} certificate {name} has no SPIFFE ID (no URI SAN), and a SPIFFE identity is required.");
         }
 
+        if (options.SpiffeRequired && X509SvidRules.Check(certs, anchorIndex, identity) is { } svid) return Fail(svid.Reason, $"The {Describe(role)} certificate {name} {svid.Text}");
+
         if (options.AllowedPeers.Count > 0)
         {
             var allowed = false;
