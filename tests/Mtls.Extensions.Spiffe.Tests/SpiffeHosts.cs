@@ -34,6 +34,8 @@ public sealed class SpiffeServer : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
+        // Only the test's keys: not the machine's environment, not the sample's appsettings.json copied next to the tests.
+        builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Services.AddMutualTls();
         builder.Services.AddMtlsSpiffe();
