@@ -12,6 +12,7 @@ using Mtls.Extensions.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddMutualTls();
+builder.Services.AddMtlsSpiffe(); // Certificate:WorkloadApi:Socket (or SPIFFE_ENDPOINT_SOCKET with WorkloadApi:Enabled) switches to the SPIFFE Workload API
 
 var allowedCallers = builder.Configuration.GetSection("Inventory:AllowedCallers").Get<string[]>() is { Length: > 0 } configured
     ? configured

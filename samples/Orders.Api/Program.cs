@@ -13,6 +13,7 @@ using Mtls.Extensions.Http;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddMutualTls();
+builder.Services.AddMtlsSpiffe(); // Certificate:WorkloadApi:Socket (or SPIFFE_ENDPOINT_SOCKET with WorkloadApi:Enabled) switches to the SPIFFE Workload API
 builder.Services.AddMtlsHttpClient("inventory");
 builder.Services.AddAuthorizationBuilder()
     .AddPolicy("peer", p => p.AddAuthenticationSchemes(MutualTlsDefaults.AuthenticationScheme).RequireAuthenticatedUser());

@@ -45,7 +45,7 @@ public static class CertificateMaterialLoader
     public static IReadOnlyList<string> GetFiles(CertificateSourceOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (!string.IsNullOrWhiteSpace(options.Directory))
+        if (!string.IsNullOrWhiteSpace(options.ResolvedDirectory))
         {
             var (cert, key, _) = LayoutFiles(options);
             return [System.IO.Path.GetFullPath(cert), System.IO.Path.GetFullPath(key)];
@@ -67,7 +67,7 @@ public static class CertificateMaterialLoader
     public static string? GetLayoutTrustBundlePath(CertificateSourceOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return string.IsNullOrWhiteSpace(options.Directory) ? null : LayoutFiles(options).Bundle;
+        return string.IsNullOrWhiteSpace(options.ResolvedDirectory) || options.Layout == CertificateDirectoryLayout.SpiffeFilesystem ? null : LayoutFiles(options).Bundle;
     }
 
     /// <summary>
@@ -91,13 +91,18 @@ public static class CertificateMaterialLoader
         }
     }
 
+    /// <summary>The one file of the SPIFFE Filesystem Delivery credential folder that holds the key and the chain.</summary>
+    internal const string SpiffeCredentialBundle = "credential-bundle.private-key.pem";
+
     internal static (string Certificate, string Key, string Bundle) LayoutFiles(CertificateSourceOptions options)
     {
-        var dir = options.Directory!;
+        var dir = options.ResolvedDirectory!;
         return options.Layout switch
         {
             CertificateDirectoryLayout.CertManager => (System.IO.Path.Combine(dir, "tls.crt"), System.IO.Path.Combine(dir, "tls.key"), System.IO.Path.Combine(dir, "ca.crt")),
             CertificateDirectoryLayout.SpiffeHelper => (System.IO.Path.Combine(dir, "svid.pem"), System.IO.Path.Combine(dir, "svid_key.pem"), System.IO.Path.Combine(dir, "svid_bundle.pem")),
+            // SPIFFE Filesystem Delivery: key and chain in one file (read in one go); one bundle file per trust domain.
+            CertificateDirectoryLayout.SpiffeFilesystem => (System.IO.Path.Combine(dir, SpiffeCredentialBundle), System.IO.Path.Combine(dir, SpiffeCredentialBundle), dir),
             _ => throw new CertificateLoadException("Layout", $"unknown layout '{options.Layout}'.", CertificateLoadErrorKind.NotConfigured),
         };
     }
@@ -115,7 +120,7 @@ public static class CertificateMaterialLoader
             configured.Add("Pem");
         }
 
-        if (!string.IsNullOrWhiteSpace(options.Directory))
+        if (!string.IsNullOrWhiteSpace(options.ResolvedDirectory))
         {
             configured.Add("Directory");
         }
@@ -135,11 +140,11 @@ public static class CertificateMaterialLoader
             throw new CertificateLoadException(configurationPath, $"more than one certificate source is configured ({string.Join(", ", configured)}); set exactly one.", CertificateLoadErrorKind.NotConfigured);
         }
 
-        if (!string.IsNullOrWhiteSpace(options.Directory))
+        if (!string.IsNullOrWhiteSpace(options.ResolvedDirectory))
         {
             var (cert, key, _) = LayoutFiles(options);
-            var dirKey = $"{configurationPath}:Directory ('{options.Directory}', layout {options.Layout})";
-            return LoadFromFiles(cert, key, options.Password, $"{dirKey} {System.IO.Path.GetFileName(cert)}", $"{dirKey} {System.IO.Path.GetFileName(key)}", options.MaxFileSize);
+            var dirKey = $"{configurationPath}:Directory ('{options.ResolvedDirectory}', layout {options.Layout})";
+            return LoadFromFiles(cert, key == cert ? null : key, options.Password, $"{dirKey} {System.IO.Path.GetFileName(cert)}", $"{dirKey} {System.IO.Path.GetFileName(key)}", options.MaxFileSize);
         }
 
         if (!string.IsNullOrWhiteSpace(options.Path))

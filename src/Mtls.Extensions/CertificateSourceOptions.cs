@@ -2,7 +2,7 @@ namespace Mtls.Extensions;
 
 /// <summary>
 /// Where a certificate and its private key come from. Exactly one of <see cref="Path"/>,
-/// <see cref="Pem"/>, <see cref="Directory"/> or <see cref="Store"/> is used.
+/// <see cref="Pem"/>, <see cref="Directory"/>, <see cref="Store"/> or <see cref="WorkloadApi"/> is used.
 /// </summary>
 public sealed class CertificateSourceOptions
 {
@@ -45,9 +45,29 @@ public sealed class CertificateSourceOptions
     /// <value>The default is 1 MiB.</value>
     public long MaxFileSize { get; set; } = Internal.FileReader.DefaultMaxFileSize;
 
+    /// <summary>Gets or sets the SPIFFE Workload API as the source (needs the <c>Mtls.Extensions.Spiffe</c> package).</summary>
+    /// <value>The default selects nothing.</value>
+    public WorkloadApiOptions WorkloadApi { get; set; } = new();
+
     /// <summary>Gets a value indicating whether any source is configured.</summary>
-    /// <value><see langword="true"/> when a path, inline PEM, folder or store thumbprint is set.</value>
+    /// <value><see langword="true"/> when a path, inline PEM, folder, store thumbprint or Workload API is set.</value>
     public bool IsConfigured =>
         !string.IsNullOrWhiteSpace(Path) || !string.IsNullOrWhiteSpace(Pem) ||
-        !string.IsNullOrWhiteSpace(Directory) || !string.IsNullOrWhiteSpace(Store.Thumbprint);
+        !string.IsNullOrWhiteSpace(ResolvedDirectory) || !string.IsNullOrWhiteSpace(Store.Thumbprint) || WorkloadApi.IsSelected;
+
+    /// <summary>Gets a value indicating whether the source brings its own trust bundle (a folder layout or the Workload API).</summary>
+    /// <value><see langword="true"/> when <see cref="Directory"/> or <see cref="WorkloadApi"/> is set.</value>
+    public bool ProvidesTrustBundle => !string.IsNullOrWhiteSpace(ResolvedDirectory) || WorkloadApi.IsSelected;
+
+    /// <summary>
+    /// Gets the folder actually used: <see cref="Directory"/>, or for the <see cref="CertificateDirectoryLayout.SpiffeFilesystem"/>
+    /// layout without it, the <c>SPIFFE_CREDENTIAL_FOLDER</c> environment variable (SPIFFE Filesystem Delivery, section 3.1).
+    /// </summary>
+    internal string? ResolvedDirectory =>
+        !string.IsNullOrWhiteSpace(Directory) ? Directory
+        : Layout == CertificateDirectoryLayout.SpiffeFilesystem ? Environment.GetEnvironmentVariable(SpiffeCredentialFolderVariable)
+        : null;
+
+    /// <summary>The environment variable naming the SPIFFE Filesystem Delivery credential folder.</summary>
+    internal const string SpiffeCredentialFolderVariable = "SPIFFE_CREDENTIAL_FOLDER";
 }

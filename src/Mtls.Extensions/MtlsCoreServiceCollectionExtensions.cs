@@ -32,7 +32,8 @@ public static class MtlsCoreServiceCollectionExtensions
             sp.GetRequiredService<TimeProvider>(),
             sp.GetService<ILoggerFactory>(),
             sp.GetRequiredService<MtlsSourceRegistry>(),
-            sp.GetRequiredService<MtlsMetrics>()));
+            sp.GetRequiredService<MtlsMetrics>(),
+            sp.GetServices<ICertificateSourceProvider>()));
         services.AddOptions<MtlsLoggingOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<MtlsLoggingOptions>, BindMtlsLoggingOptions>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MtlsLoggingOptions>, MtlsLoggingOptionsValidator>());

@@ -18,13 +18,15 @@ public sealed class MtlsSourceFactory : IDisposable
     private readonly ILoggerFactory _loggerFactory;
     private readonly MtlsSourceRegistry _registry;
     private readonly MtlsMetrics? _metrics;
+    private readonly ICertificateSourceProvider[] _providers;
 
-    internal MtlsSourceFactory(TimeProvider time, ILoggerFactory? loggerFactory, MtlsSourceRegistry registry, MtlsMetrics? metrics)
+    internal MtlsSourceFactory(TimeProvider time, ILoggerFactory? loggerFactory, MtlsSourceRegistry registry, MtlsMetrics? metrics, IEnumerable<ICertificateSourceProvider>? providers = null)
     {
         _time = time;
         _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
         _registry = registry;
         _metrics = metrics;
+        _providers = providers?.ToArray() ?? [];
     }
 
     /// <summary>
@@ -43,16 +45,25 @@ public sealed class MtlsSourceFactory : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(options);
         configurationPath ??= "Certificate";
+        if (FindProvider(options, configurationPath) is { } provider)
+        {
+            var path = configurationPath;
+            return (ICertificateSource)GetOrAdd("certificate:" + name, () => (IDisposable)provider.CreateCertificateSource(name, options, path));
+        }
+
+        var certificatePath = configurationPath;
         return (ICertificateSource)GetOrAdd("certificate:" + name, () =>
         {
-            if (string.IsNullOrWhiteSpace(options.Directory))
+            // Files, stores, inline PEM and the SPIFFE Filesystem Delivery folder (its bundles are per trust domain,
+            // not a CA file of the folder) reload on their own; a folder layout with its CA file is one snapshot.
+            if (string.IsNullOrWhiteSpace(options.Directory) || options.Layout == CertificateDirectoryLayout.SpiffeFilesystem)
             {
                 return new ReloadingCertificateSource(
-                    name, options, configurationPath, reload ?? new MtlsReloadOptions(), _time, _loggerFactory.CreateLogger<ReloadingCertificateSource>(), _metrics);
+                    name, options, certificatePath, reload ?? new MtlsReloadOptions(), _time, _loggerFactory.CreateLogger<ReloadingCertificateSource>(), _metrics);
             }
 
             var folder = GetFolder(name, options, reload);
-            folder.AttachCertificate(configurationPath);
+            folder.AttachCertificate(certificatePath);
             return new FolderCertificateSource(folder, _loggerFactory.CreateLogger<ReloadingCertificateSource>());
         });
     }
@@ -74,13 +85,33 @@ public sealed class MtlsSourceFactory : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(name);
         ArgumentNullException.ThrowIfNull(options);
         configurationPath ??= "TrustedCa";
+        if (!options.IsConfigured && certificate is not null && FindProvider(certificate, configurationPath) is { } provider)
+        {
+            var providerPath = configurationPath;
+            return (ITrustBundleSource)GetOrAdd("trust:" + name, () => (IDisposable)provider.CreateTrustBundleSource(name, certificate, providerPath));
+        }
+
+        var trustPath = configurationPath;
+        if (!options.IsConfigured && certificate is { Layout: CertificateDirectoryLayout.SpiffeFilesystem, ResolvedDirectory: { Length: > 0 } credentialFolder })
+        {
+            // Filesystem Delivery: one bundle per trust domain, never unified.
+            return (ITrustBundleSource)GetOrAdd("trust:" + name, () => new ReloadingTrustBundleSource(
+                name, () => TrustDomainBundles.LoadDirectory(credentialFolder, $"{trustPath} (from the credential folder '{credentialFolder}')"), () => TrustDomainBundles.DirectoryFiles(credentialFolder), reload ?? new MtlsReloadOptions(), _time, _loggerFactory.CreateLogger<ReloadingTrustBundleSource>(), _metrics));
+        }
+
+        if (options.HasTrustDomainBundles)
+        {
+            return (ITrustBundleSource)GetOrAdd("trust:" + name, () => new ReloadingTrustBundleSource(
+                name, () => TrustDomainBundles.Load(options, trustPath), () => TrustDomainBundles.Files(options), reload ?? new MtlsReloadOptions(), _time, _loggerFactory.CreateLogger<ReloadingTrustBundleSource>(), _metrics));
+        }
+
         if (!options.IsConfigured && certificate is not null && !string.IsNullOrWhiteSpace(certificate.Directory))
         {
             // The folder's CA file, read together with its certificate (one snapshot, one change).
             return (ITrustBundleSource)GetOrAdd("trust:" + name, () =>
             {
                 var folder = GetFolder(name, certificate, reload);
-                folder.AttachTrust($"{configurationPath} (from the certificate folder: '{folder.BundlePath}')");
+                folder.AttachTrust($"{trustPath} (from the certificate folder: '{folder.BundlePath}')");
                 return new FolderTrustBundleSource(folder, _loggerFactory.CreateLogger<ReloadingTrustBundleSource>());
             });
         }
@@ -109,7 +140,11 @@ public sealed class MtlsSourceFactory : IDisposable
         {
             if (source.IsValueCreated)
             {
-                _registry.Remove((IReloadingSource)source.Value);
+                if (source.Value is IReloadingSource reloading)
+                {
+                    _registry.Remove(reloading);
+                }
+
                 source.Value.Dispose();
             }
         }
@@ -136,12 +171,36 @@ public sealed class MtlsSourceFactory : IDisposable
             name, options, reload ?? new MtlsReloadOptions(), _time, _loggerFactory.CreateLogger<ReloadingFolderSource>(), _metrics))).Value;
     }
 
+    private ICertificateSourceProvider? FindProvider(CertificateSourceOptions options, string configurationPath)
+    {
+        foreach (var provider in _providers)
+        {
+            if (provider.CanCreate(options))
+            {
+                return provider;
+            }
+        }
+
+        if (options.WorkloadApi.IsSelected)
+        {
+            throw new CertificateLoadException(configurationPath + ":WorkloadApi",
+                "the SPIFFE Workload API source needs the Mtls.Extensions.Spiffe package: reference it and call services.AddMtlsSpiffe().",
+                CertificateLoadErrorKind.NotConfigured);
+        }
+
+        return null;
+    }
+
     private IDisposable GetOrAdd(string key, Func<IDisposable> create)
     {
         var lazy = _sources.GetOrAdd(key, _ => new Lazy<IDisposable>(() =>
         {
             var source = create();
-            _registry.Add((IReloadingSource)source);
+            if (source is IReloadingSource reloading)
+            {
+                _registry.Add(reloading);
+            }
+
             return source;
         }));
         try

@@ -92,7 +92,7 @@ public sealed class PeerCertificateValidator
     public PeerValidationResult Validate(X509Certificate2? certificate, X509Certificate2Collection? peerIntermediates, TrustBundle trust, PeerRole role, PeerValidationOptions? options = null, string? expectedHostName = null)
     {
         ArgumentNullException.ThrowIfNull(trust);
-        return Report(ValidateCore(certificate, null, peerIntermediates, trust, role, options ?? DefaultOptions, expectedHostName));
+        return Report(ValidateCore(certificate, null, peerIntermediates, trust.ForPeer(certificate), role, options ?? DefaultOptions, expectedHostName));
     }
 
     /// <summary>Validates a peer certificate given as DER bytes; bytes that do not parse are <see cref="MtlsRejectionReason.MalformedCertificate"/>.</summary>
@@ -140,7 +140,7 @@ public sealed class PeerCertificateValidator
     {
         ArgumentNullException.ThrowIfNull(trust);
         var usable = chain is not null && IsPinnedPolicy(chain.ChainPolicy, trust) && chain.ChainElements.Count > 0;
-        return Report(ValidateCore(certificate, usable ? chain : null, chain?.ChainPolicy.ExtraStore, trust, role, options ?? DefaultOptions, expectedHostName));
+        return Report(ValidateCore(certificate, usable ? chain : null, chain?.ChainPolicy.ExtraStore, trust.ForPeer(certificate), role, options ?? DefaultOptions, expectedHostName));
     }
 
     private static bool IsPinnedPolicy(X509ChainPolicy policy, TrustBundle trust)
@@ -313,6 +313,8 @@ public sealed class PeerCertificateValidator
                 ? new(MtlsRejectionReason.MultipleUriSans, $"has {identity.Uris.Count} URI SANs ({string.Join(", ", identity.Uris)}); an X.509 SVID has exactly one, so it has no SPIFFE ID")
                 : new(MtlsRejectionReason.MissingSpiffeId, "has no SPIFFE ID (no URI SAN), and a SPIFFE identity is required");
         }
+
+        if (options.SpiffeRequired && X509SvidRules.Check(certs, anchorIndex, identity) is { } svid) return Fail(svid.Reason, $"The {Describe(role)} certificate {name} {svid.Text}");
 
         if (options.AllowedPeers.Count > 0)
         {

@@ -12,16 +12,31 @@ namespace Mtls.Extensions;
 /// </summary>
 public sealed class TrustBundle
 {
+    private static readonly Dictionary<string, TrustBundle> NoTrustDomains = new(StringComparer.Ordinal);
     private readonly X509Certificate2[] _anchors;
+    private readonly Dictionary<string, TrustBundle>? _trustDomains;
+    private readonly TrustBundle? _plain;
 
-    private TrustBundle(X509Certificate2[] anchors, string source)
+    private TrustBundle(X509Certificate2[] anchors, string source, Dictionary<string, TrustBundle>? trustDomains = null, TrustBundle? plain = null)
     {
         _anchors = anchors;
+        _trustDomains = trustDomains;
+        _plain = plain;
         Source = source;
         var builder = new StringBuilder();
         foreach (var anchor in anchors)
         {
             builder.Append(Convert.ToHexString(anchor.GetCertHash(HashAlgorithmName.SHA256)));
+        }
+
+        if (trustDomains is not null)
+        {
+            // Which anchor belongs to which trust domain is part of the content: moving a CA between domains is a change.
+            builder.Append("|plain:").Append(plain?.ContentHash);
+            foreach (var (trustDomain, bundle) in trustDomains.OrderBy(d => d.Key, StringComparer.Ordinal))
+            {
+                builder.Append('|').Append(trustDomain).Append(':').Append(bundle.ContentHash);
+            }
         }
 
         ContentHash = Convert.ToHexString(SHA256.HashData(Encoding.ASCII.GetBytes(builder.ToString())));
@@ -39,6 +54,14 @@ public sealed class TrustBundle
     /// <summary>Gets a hash over the anchors' SHA-256 thumbprints; equal hashes mean equal bundles.</summary>
     /// <value>64 hexadecimal characters.</value>
     public string ContentHash { get; }
+
+    /// <summary>
+    /// Gets the bundle of each trust domain (federation), keyed by trust domain name (<c>example.org</c>).
+    /// When not empty, a peer with a SPIFFE ID is validated only against its own trust domain's bundle
+    /// (see <see cref="ForPeer"/>), and <see cref="Anchors"/> is the union, for the platform's chain policy only.
+    /// </summary>
+    /// <value>Empty for a plain bundle.</value>
+    public IReadOnlyDictionary<string, TrustBundle> TrustDomains => _trustDomains ?? NoTrustDomains;
 
     internal X509Certificate2Collection Collection { get; }
 
@@ -79,7 +102,91 @@ public sealed class TrustBundle
         return new TrustBundle([.. unique], source);
     }
 
-    /// <summary>Creates a bundle from PEM text holding one or more CA certificates.</summary>
+    /// <summary>
+    /// Creates a bundle with one set of anchors per trust domain (SPIFFE federation), optionally with plain
+    /// anchors for peers without a SPIFFE ID. Bundles are never unified for judging a peer: a CA of one
+    /// trust domain cannot vouch for an identity in another.
+    /// </summary>
+    /// <param name="trustDomains">The CA certificates of each trust domain, keyed by trust domain name (<c>example.org</c>) or its SPIFFE ID (<c>spiffe://example.org</c>).</param>
+    /// <param name="source">A description of where they came from.</param>
+    /// <param name="plainAnchors">The anchors for peers without a SPIFFE ID; none when <see langword="null"/> (such peers are refused).</param>
+    /// <returns>The bundle.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="trustDomains"/> is <see langword="null"/>.</exception>
+    /// <exception cref="CertificateLoadException">A key is not a trust domain, a set is empty, or a certificate is not a CA.</exception>
+    public static TrustBundle CreateForTrustDomains(IReadOnlyDictionary<string, IEnumerable<X509Certificate2>> trustDomains, string? source = null, IEnumerable<X509Certificate2>? plainAnchors = null)
+    {
+        ArgumentNullException.ThrowIfNull(trustDomains);
+        source ??= "inline trust bundles";
+        var domains = new Dictionary<string, TrustBundle>(StringComparer.Ordinal);
+        foreach (var (key, certificates) in trustDomains)
+        {
+            var name = key.StartsWith(SpiffeId.SchemePrefix, StringComparison.Ordinal) ? key : SpiffeId.SchemePrefix + key;
+            if (!SpiffeId.TryParse(name, out var id, out var error) || id.Path.Length != 0)
+            {
+                throw new CertificateLoadException(source, $"'{key}' is not a trust domain name{(error is null ? " (it has a path)" : ": " + error)}.", CertificateLoadErrorKind.NotConfigured);
+            }
+
+            domains[id.TrustDomain] = Create(certificates, $"{source} [{id.TrustDomain}]");
+        }
+
+        if (domains.Count == 0)
+        {
+            throw new CertificateLoadException(source, "no trust domain bundle is configured.", CertificateLoadErrorKind.NotConfigured);
+        }
+
+        var plain = plainAnchors is null ? null : Create(plainAnchors, $"{source} [peers without a SPIFFE ID]");
+        var union = new List<X509Certificate2>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var anchor in (plain?.Anchors ?? []).Concat(domains.Values.SelectMany(d => d.Anchors)))
+        {
+            if (seen.Add(Convert.ToHexString(anchor.GetCertHash(HashAlgorithmName.SHA256))))
+            {
+                union.Add(anchor);
+            }
+        }
+
+        return new TrustBundle([.. union], source, domains, plain);
+    }
+
+    /// <summary>
+    /// Gets the anchors that may vouch for a peer: for a bundle with <see cref="TrustDomains"/>, the bundle of
+    /// the peer's trust domain (a peer with a SPIFFE ID), or the plain anchors (a peer without one); a bundle
+    /// without anchors when none applies, which refuses the peer. A plain bundle returns itself.
+    /// </summary>
+    /// <param name="leaf">The peer's leaf certificate.</param>
+    /// <returns>The bundle to validate the peer against.</returns>
+    public TrustBundle ForPeer(X509Certificate2? leaf)
+    {
+        if (_trustDomains is null || leaf is null)
+        {
+            return this;
+        }
+
+        SubjectAlternativeNames sans;
+        try
+        {
+            sans = SubjectAlternativeNames.Read(leaf);
+        }
+        catch (CryptographicException)
+        {
+            return Empty("the peer's subject alternative names cannot be read");
+        }
+
+        var spiffeUris = sans.Uris.Where(u => u.StartsWith(SpiffeId.SchemePrefix, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (spiffeUris.Count == 0)
+        {
+            return _plain ?? Empty("no CA is pinned for peers without a SPIFFE ID");
+        }
+
+        if (spiffeUris.Count != 1 || sans.Uris.Count != 1 || !SpiffeId.TryParse(spiffeUris[0], out var id))
+        {
+            // Never guess which of several (or a malformed) SPIFFE IDs picks the bundle.
+            return Empty("the peer's SPIFFE ID is not exactly one valid URI SAN");
+        }
+
+        return _trustDomains.TryGetValue(id.TrustDomain, out var bundle) ? bundle : Empty($"no bundle for the trust domain {id.TrustDomain}");
+    }
+
     /// <param name="pem">The PEM text.</param>
     /// <param name="source">A description of where it came from.</param>
     /// <returns>The bundle.</returns>
@@ -171,7 +278,9 @@ public sealed class TrustBundle
 
     /// <summary>Gets a short description of the anchors for diagnostics: subject and SHA-256 thumbprint of each.</summary>
     /// <returns>For example <c>CN=Fleet Root (SHA-256 CD34…)</c>.</returns>
-    public string Describe() => string.Join("; ", _anchors.Select(a => $"{a.Subject} (SHA-256 {Convert.ToHexString(a.GetCertHash(HashAlgorithmName.SHA256))[..16]}…)"));
+    public string Describe() => _anchors.Length == 0 ? $"none ({Source})" : string.Join("; ", _anchors.Select(a => $"{a.Subject} (SHA-256 {Convert.ToHexString(a.GetCertHash(HashAlgorithmName.SHA256))[..16]}…)"));
+
+    private TrustBundle Empty(string why) => new([], $"{why}; {Source}");
 
     internal static bool IsCa(X509Certificate2 certificate)
     {

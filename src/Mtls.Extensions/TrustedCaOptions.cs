@@ -15,7 +15,26 @@ public sealed class TrustedCaOptions
     /// <value>The default is 1 MiB.</value>
     public long MaxFileSize { get; set; } = Internal.FileReader.DefaultMaxFileSize;
 
+    /// <summary>
+    /// Gets the CA certificates of each SPIFFE trust domain (federation), keyed by trust domain name
+    /// (<c>TrustedCa:Bundles:example.org:Path</c>). A peer with a SPIFFE ID is then validated only against
+    /// its own trust domain's bundle; <see cref="Path"/>/<see cref="Pem"/>, if set, serve peers without one.
+    /// </summary>
+    /// <value>The default is empty.</value>
+    public IDictionary<string, TrustDomainBundleOptions> Bundles { get; } = new Dictionary<string, TrustDomainBundleOptions>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Gets or sets a watched folder of <c>&lt;trust-domain&gt;.spiffe-trust-bundle.pem</c> files (SPIFFE
+    /// Filesystem Delivery), one per trust domain, used like <see cref="Bundles"/>.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>.</value>
+    public string? BundlesDirectory { get; set; }
+
+    /// <summary>Gets a value indicating whether per-trust-domain bundles are configured.</summary>
+    /// <value><see langword="true"/> when <see cref="Bundles"/> has an entry or <see cref="BundlesDirectory"/> is set.</value>
+    public bool HasTrustDomainBundles => Bundles.Count > 0 || !string.IsNullOrWhiteSpace(BundlesDirectory);
+
     /// <summary>Gets a value indicating whether a bundle is configured.</summary>
-    /// <value><see langword="true"/> when <see cref="Path"/> or <see cref="Pem"/> is set.</value>
-    public bool IsConfigured => !string.IsNullOrWhiteSpace(Path) || !string.IsNullOrWhiteSpace(Pem);
+    /// <value><see langword="true"/> when <see cref="Path"/>, <see cref="Pem"/>, <see cref="Bundles"/> or <see cref="BundlesDirectory"/> is set.</value>
+    public bool IsConfigured => !string.IsNullOrWhiteSpace(Path) || !string.IsNullOrWhiteSpace(Pem) || HasTrustDomainBundles;
 }

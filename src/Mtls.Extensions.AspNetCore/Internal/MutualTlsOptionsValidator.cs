@@ -14,7 +14,7 @@ internal sealed class MutualTlsOptionsValidator : IValidateOptions<MutualTlsOpti
             builder.AddError($"{path}:Certificate: no server certificate is configured; set Path (and KeyPath), Pem, Directory (with Layout) or Store:Thumbprint.");
         }
 
-        if (!options.TrustedCa.IsConfigured && string.IsNullOrWhiteSpace(options.Certificate.Directory))
+        if (!options.TrustedCa.IsConfigured && !options.Certificate.ProvidesTrustBundle)
         {
             builder.AddError($"{path}:TrustedCa: no trusted CA is configured; set Path or Pem. Client certificates are only ever trusted through pinned CAs, never the operating system's store.");
         }

@@ -53,6 +53,7 @@ internal sealed class MutualTlsServer : IDisposable
             var path = _initial.ConfigurationPath;
             var certificate = _sources.GetCertificateSource("server", _initial.Certificate, _initial.Reload, $"{path}:Certificate");
             var trust = _sources.GetTrustBundleSource("server", _initial.TrustedCa, _initial.Certificate, _initial.Reload, $"{path}:TrustedCa");
+            Mtls.Extensions.Internal.TrustDomainBundles.EnsureCovered(trust.Current, PeerOptions.AllowedPeers, $"{path}:AllowedPeers");
             return (certificate, trust);
         });
         _optionsSubscription = options.OnChange((changed, name) =>

@@ -20,7 +20,7 @@ internal sealed class MtlsHttpClientOptionsValidator : IValidateOptions<MtlsHttp
             builder.AddError($"{path}:Certificate: no client certificate is configured for the mTLS client '{name}'; set Path (and KeyPath), Pem, Directory (with Layout) or Store:Thumbprint.");
         }
 
-        if (!options.TrustedCa.IsConfigured && string.IsNullOrWhiteSpace(options.Certificate.Directory))
+        if (!options.TrustedCa.IsConfigured && !options.Certificate.ProvidesTrustBundle)
         {
             builder.AddError($"{path}:TrustedCa: no trusted CA is configured for the mTLS client '{name}'; set Path or Pem. Server certificates are only ever trusted through pinned CAs, never the operating system's store.");
         }
