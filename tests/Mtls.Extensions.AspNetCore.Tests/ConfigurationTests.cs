@@ -64,7 +64,7 @@ public sealed class ConfigurationTests(TestPkiFixture pki) : IClassFixture<TestP
     public void UnknownChildOfMtls_StopsStartup_NamingIt()
     {
         var ex = StartFails(new() { ["Mtls:Sever:TrustedCa:Path"] = pki.CaPath });
-        Assert.Contains("Mtls:Sever: unknown configuration section; the Mtls section holds only Mtls:Server and Mtls:Clients.", AllMessages(ex), StringComparison.Ordinal);
+        Assert.Contains("Mtls:Sever: unknown configuration section; the Mtls section holds only Mtls:Server, Mtls:Clients, Mtls:Logging.", AllMessages(ex), StringComparison.Ordinal);
     }
 
     [Fact]

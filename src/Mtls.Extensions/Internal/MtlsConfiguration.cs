@@ -22,7 +22,7 @@ internal static partial class MtlsConfiguration
         if (unknown.Length > 0)
         {
             throw new InvalidOperationException(
-                $"{string.Join(", ", unknown.Select(k => $"{RootSection}:{k}"))}: unknown configuration section; the {RootSection} section holds only {string.Join(" and ", KnownChildren.Select(k => $"{RootSection}:{k}"))}.");
+                $"{string.Join(", ", unknown.Select(k => $"{RootSection}:{k}"))}: unknown configuration section; the {RootSection} section holds only {string.Join(", ", KnownChildren.Select(k => $"{RootSection}:{k}"))}.");
         }
     }
 
