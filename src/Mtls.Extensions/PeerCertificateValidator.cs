@@ -314,7 +314,10 @@ public sealed class PeerCertificateValidator
                 : new(MtlsRejectionReason.MissingSpiffeId, "has no SPIFFE ID (no URI SAN), and a SPIFFE identity is required");
         }
 
-        if (options.SpiffeRequired && X509SvidRules.Check(certs, anchorIndex, identity) is { } svid) return Fail(svid.Reason, $"The {Describe(role)} certificate {name} {svid.Text}");
+        if (options.SpiffeRequired && X509SvidRules.Check(context, identity) is { } svid)
+        {
+            return svid;
+        }
 
         if (options.AllowedPeers.Count > 0)
         {

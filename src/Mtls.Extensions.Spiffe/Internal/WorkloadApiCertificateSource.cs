@@ -90,7 +90,7 @@ internal sealed class WorkloadApiCertificateSource : ICertificateSource, IReload
             Lifetimes = Describe(svid.Material);
             Interlocked.Increment(ref _version);
             Log.SvidRotated(_logger, Name, svid.Id.ToString(), svid.Material.ThumbprintSha256, svid.Material.NotAfter);
-            _metrics?.Reloaded(Kind, succeeded: true);
+            _metrics?.Reloaded(Name, Kind, succeeded: true);
             var previous = Interlocked.Exchange(ref _changes, new CancellationTokenSource());
             try
             {

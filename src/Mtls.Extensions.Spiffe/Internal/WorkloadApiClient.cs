@@ -184,7 +184,7 @@ internal sealed class WorkloadApiClient : IDisposable
         if (!X509Context.TryCreate(response, $"Workload API {_address}", _time, out var context, out var error))
         {
             Log.MessageDiscarded(_logger, _address.Value, error!);
-            _metrics?.Reloaded("workload-api", succeeded: false);
+            _metrics?.Reloaded("workload-api", "workload-api", succeeded: false);
             Discarded?.Invoke(error!);
             return;
         }
@@ -200,7 +200,7 @@ internal sealed class WorkloadApiClient : IDisposable
         LastSuccess = _time.GetUtcNow();
         Volatile.Write(ref _current, context);
         Log.Update(_logger, _address.Value, context!.Describe());
-        _metrics?.Reloaded("workload-api", succeeded: true);
+        _metrics?.Reloaded("workload-api", "workload-api", succeeded: true);
         _first.TrySetResult(context);
         Updated?.Invoke(context);
         if (recovered)

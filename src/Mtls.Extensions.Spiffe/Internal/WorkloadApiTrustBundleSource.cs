@@ -93,7 +93,7 @@ internal sealed class WorkloadApiTrustBundleSource : ITrustBundleSource, IReload
             Lifetimes = Describe(next);
             Interlocked.Increment(ref _version);
             Log.BundlesChanged(_logger, Name, next.Describe());
-            _metrics?.Reloaded(Kind, succeeded: true);
+            _metrics?.Reloaded(Name, Kind, succeeded: true);
             var previous = Interlocked.Exchange(ref _changes, new CancellationTokenSource());
             try
             {

@@ -88,7 +88,7 @@ internal static class TrustDomainBundles
             var key = $"{configurationPath}:Bundles:{trustDomain}";
             if (!string.IsNullOrWhiteSpace(bundle.Path))
             {
-                domains[trustDomain] = CertificateMaterialLoader.LoadTrustBundleFile(bundle.Path, $"{key}:Path ('{bundle.Path}')").Anchors;
+                domains[trustDomain] = TrustBundle.LoadFile(bundle.Path, $"{key}:Path ('{bundle.Path}')").Anchors;
             }
             else if (!string.IsNullOrWhiteSpace(bundle.Pem))
             {
@@ -107,7 +107,7 @@ internal static class TrustDomainBundles
             {
                 var trustDomain = System.IO.Path.GetFileName(file)[..^FileSuffix.Length];
                 found++;
-                domains.TryAdd(trustDomain, CertificateMaterialLoader.LoadTrustBundleFile(file, $"{configurationPath} ('{file}')").Anchors);
+                domains.TryAdd(trustDomain, TrustBundle.LoadFile(file, $"{configurationPath} ('{file}')").Anchors);
             }
 
             if (found == 0 && domains.Count == 0)
@@ -121,7 +121,7 @@ internal static class TrustDomainBundles
         {
             plainAnchors = [.. (string.IsNullOrWhiteSpace(plain.Path)
                 ? TrustBundle.FromPem(plain.Pem!, $"{configurationPath}:Pem")
-                : CertificateMaterialLoader.LoadTrustBundleFile(plain.Path, $"{configurationPath}:Path ('{plain.Path}')")).Anchors];
+                : TrustBundle.LoadFile(plain.Path, $"{configurationPath}:Path ('{plain.Path}')")).Anchors];
         }
 
         return TrustBundle.CreateForTrustDomains(domains, configurationPath, plainAnchors);
