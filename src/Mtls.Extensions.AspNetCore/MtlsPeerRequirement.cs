@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Mtls.Extensions.AspNetCore.Internal;
 
 namespace Mtls.Extensions.AspNetCore;
@@ -58,10 +59,23 @@ public sealed class MtlsPeerRequirement : AuthorizationHandler<MtlsPeerRequireme
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(requirement);
         var http = context.Resource as HttpContext;
-        if (http is not null && MtlsPeerFeature.Find(http)?.Result is { IsValid: true } verdict &&
-            AuthenticatedByMutualTls(context) && requirement.IsSatisfiedBy(verdict.Identity))
+        if (http is not null && MtlsPeerFeature.Find(http)?.Result is { IsValid: true } verdict && AuthenticatedByMutualTls(context))
         {
-            context.Succeed(requirement);
+            if (requirement.IsSatisfiedBy(verdict.Identity))
+            {
+                context.Succeed(requirement);
+            }
+            else if (http.RequestServices?.GetService(typeof(ILoggerFactory)) is ILoggerFactory loggers)
+            {
+                // The 403 that follows names who was refused; everything the peer chose is escaped.
+                Log.PeerForbidden(
+                    loggers.CreateLogger<MtlsPeerRequirement>(),
+                    PeerText.Escape(verdict.Identity.DisplayName),
+                    verdict.Identity.ThumbprintSha256,
+                    requirement.ToString(),
+                    http.Request.Method,
+                    PeerText.Escape(http.Request.Path.Value));
+            }
         }
 
         return Task.CompletedTask;

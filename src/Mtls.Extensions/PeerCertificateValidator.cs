@@ -399,35 +399,18 @@ public sealed class PeerCertificateValidator
             return identity.IpAddresses.Any(a => a.Equals(ip));
         }
 
-        var wanted = host.TrimEnd('.');
+        string wanted;
         try
         {
-            wanted = new System.Globalization.IdnMapping().GetAscii(wanted);
+            wanted = new System.Globalization.IdnMapping().GetAscii(host.TrimEnd('.'));
         }
         catch (ArgumentException)
         {
             return false;
         }
 
-        foreach (var dns in identity.DnsNames)
-        {
-            if (string.Equals(dns, wanted, StringComparison.OrdinalIgnoreCase))
-            {
-                return true;
-            }
-
-            // A wildcard stands for exactly one whole leftmost label, never for a bare suffix.
-            if (dns.StartsWith("*.", StringComparison.Ordinal) && dns.Length > 2)
-            {
-                var dot = wanted.IndexOf('.', StringComparison.Ordinal);
-                if (dot > 0 && string.Equals(wanted[(dot + 1)..], dns[2..], StringComparison.OrdinalIgnoreCase))
-                {
-                    return true;
-                }
-            }
-        }
-
-        return false;
+        // One wildcard rule for the whole library: the same matcher decides AllowedPeers/ExpectedServer DNS patterns.
+        return identity.DnsNames.Any(dns => PeerIdentityPattern.DnsMatches(dns, wanted));
     }
 
     private PeerValidationResult Report(PeerValidationResult result)

@@ -91,6 +91,24 @@ public sealed class HardeningTests(TestPkiFixture pki) : IClassFixture<TestPkiFi
     }
 
     [Fact]
+    public async Task MtlsPeerRequirement_AuthenticatedPeerNotAllowed_403LogsTheForbiddenIdentity()
+    {
+        using var host = new MtlsTestHost(pki, new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Information" }, configureServices: s => s.AddFakeLogging());
+        host.StartServer();
+        using var billing = host.CreateMtlsClient(pki.Billing);
+        using var orders = host.CreateMtlsClient(pki.Orders);
+
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await billing.GetAsync("/orders-only")).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await orders.GetAsync("/orders-only")).StatusCode);
+
+        var forbidden = Assert.Single(host.Services.GetFakeLogCollector().GetSnapshot(), r => r.Id.Id == 304);
+        Assert.Contains(TestPkiFixture.BillingId, forbidden.Message, StringComparison.Ordinal);
+        Assert.Contains(pki.Billing.ThumbprintSha256, forbidden.Message, StringComparison.Ordinal);
+        Assert.Contains("spiffe://example.org/ns/prod/sa/orders", forbidden.Message, StringComparison.Ordinal);
+        Assert.Contains("GET /orders-only", forbidden.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SelfSignedCertificateWithControlCharactersInItsName_IsLoggedEscaped()
     {
         using var host = new MtlsTestHost(pki, configureServices: s => s.AddFakeLogging());

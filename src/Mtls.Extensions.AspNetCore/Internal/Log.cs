@@ -20,6 +20,9 @@ internal static partial class Log
     [LoggerMessage(303, LogLevel.Debug, "The handshake of connection {ConnectionId} was not wired by AddMutualTls (e.g. HTTP/3 or a custom endpoint); validated the client certificate once for the connection.", EventName = "FallbackValidation")]
     public static partial void FallbackValidation(ILogger logger, string connectionId);
 
-    [LoggerMessage(252, LogLevel.Error, "Reloaded mutual TLS options were not applied; the previous allowed peers stay in force: {Problem}", EventName = "OptionsReloadRejected")]
+    [LoggerMessage(304, LogLevel.Information, "Forbidden: the mutual TLS peer {Peer} (SHA-256 {Thumbprint}) is not allowed by {Requirement} for {Method} {Path}.", EventName = "PeerForbidden")]
+    public static partial void PeerForbidden(ILogger logger, string peer, string thumbprint, string requirement, string method, string path);
+
+    [LoggerMessage(253, LogLevel.Error, "Reloaded mutual TLS options were not applied; the previous allowed peers stay in force: {Problem}", EventName = "OptionsReloadRejected")]
     public static partial void OptionsReloadRejected(ILogger logger, string problem);
 }

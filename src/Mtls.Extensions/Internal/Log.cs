@@ -42,6 +42,6 @@ internal static partial class Log
     [LoggerMessage(405, LogLevel.Information, "Reloaded trust bundle for {Name}: {Anchors}.", EventName = "TrustBundleReloaded")]
     public static partial void TrustBundleReloaded(ILogger logger, string name, string anchors);
 
-    [LoggerMessage(406, LogLevel.Information, "Closing the connection {Connection} of {Role} {Peer} (SHA-256 {Thumbprint}) gracefully: {Reason}. {Detail}", EventName = "PeerConnectionClosing")]
+    [LoggerMessage(408, LogLevel.Information, "Closing the connection {Connection} of {Role} {Peer} (SHA-256 {Thumbprint}) gracefully: {Reason}. {Detail}", EventName = "PeerConnectionClosing")]
     public static partial void PeerConnectionClosing(ILogger logger, string connection, PeerRole role, string peer, string thumbprint, MtlsRejectionReason reason, string detail);
 }
