@@ -9,28 +9,28 @@ namespace Mtls.Extensions.Spiffe.Internal;
 /// </summary>
 internal static partial class Log
 {
-    [LoggerMessage(601, LogLevel.Information, "Workload API {Address}: received {Context}.", EventName = "WorkloadApiUpdate")]
+    [LoggerMessage(EventIds.WorkloadApiUpdate, LogLevel.Information, "Workload API {Address}: received {Context}.", EventName = nameof(EventIds.WorkloadApiUpdate))]
     public static partial void Update(ILogger logger, string address, string context);
 
-    [LoggerMessage(602, LogLevel.Warning, "Workload API {Address}: the stream ended ({Status}: {Detail}); reconnecting in {Delay}. The last good SVID and bundles stay in use.", EventName = "WorkloadApiStreamFailed")]
+    [LoggerMessage(EventIds.WorkloadApiStreamFailed, LogLevel.Warning, "Workload API {Address}: the stream ended ({Status}: {Detail}); reconnecting in {Delay}. The last good SVID and bundles stay in use.", EventName = nameof(EventIds.WorkloadApiStreamFailed))]
     public static partial void StreamFailed(ILogger logger, string address, StatusCode status, string detail, TimeSpan delay);
 
-    [LoggerMessage(603, LogLevel.Error, "Workload API {Address} answered {Status}: {Detail}. This is a configuration error (the client or the endpoint is wrong); not retrying.", EventName = "WorkloadApiConfigurationError")]
+    [LoggerMessage(EventIds.WorkloadApiConfigurationError, LogLevel.Error, "Workload API {Address} answered {Status}: {Detail}. This is a configuration error (the client or the endpoint is wrong); not retrying.", EventName = nameof(EventIds.WorkloadApiConfigurationError))]
     public static partial void ConfigurationError(ILogger logger, string address, StatusCode status, string detail);
 
-    [LoggerMessage(604, LogLevel.Error, "Workload API {Address}: discarded a message: {Reason} The last good state stays in use.", EventName = "WorkloadApiMessageDiscarded")]
+    [LoggerMessage(EventIds.WorkloadApiMessageDiscarded, LogLevel.Error, "Workload API {Address}: discarded a message: {Reason} The last good state stays in use.", EventName = nameof(EventIds.WorkloadApiMessageDiscarded))]
     public static partial void MessageDiscarded(ILogger logger, string address, string reason);
 
-    [LoggerMessage(605, LogLevel.Information, "Rotated SVID for {Name}: {SpiffeId} (SHA-256 {Thumbprint}), valid until {NotAfter}.", EventName = "WorkloadApiSvidRotated")]
+    [LoggerMessage(EventIds.WorkloadApiSvidRotated, LogLevel.Information, "Rotated SVID for {Name}: {SpiffeId} (SHA-256 {Thumbprint}), valid until {NotAfter}.", EventName = nameof(EventIds.WorkloadApiSvidRotated))]
     public static partial void SvidRotated(ILogger logger, string name, string spiffeId, string thumbprint, DateTimeOffset notAfter);
 
-    [LoggerMessage(606, LogLevel.Information, "Trust bundles for {Name} changed: {Bundles}.", EventName = "WorkloadApiBundlesChanged")]
+    [LoggerMessage(EventIds.WorkloadApiBundlesChanged, LogLevel.Information, "Trust bundles for {Name} changed: {Bundles}.", EventName = nameof(EventIds.WorkloadApiBundlesChanged))]
     public static partial void BundlesChanged(ILogger logger, string name, string bundles);
 
-    [LoggerMessage(607, LogLevel.Error, "Workload API {Address}: the message has no SVID with hint '{Hint}' for {Name}; keeping the last good SVID.", EventName = "WorkloadApiHintMissing")]
+    [LoggerMessage(EventIds.WorkloadApiHintMissing, LogLevel.Error, "Workload API {Address}: the message has no SVID with hint '{Hint}' for {Name}; keeping the last good SVID.", EventName = nameof(EventIds.WorkloadApiHintMissing))]
     public static partial void HintMissing(ILogger logger, string address, string hint, string name);
 
-    [LoggerMessage(608, LogLevel.Information, "Workload API {Address}: the stream is open again after {Failures} failure(s).", EventName = "WorkloadApiReconnected")]
+    [LoggerMessage(EventIds.WorkloadApiReconnected, LogLevel.Information, "Workload API {Address}: the stream is open again after {Failures} failure(s).", EventName = nameof(EventIds.WorkloadApiReconnected))]
     public static partial void Reconnected(ILogger logger, string address, int failures);
 
     /// <summary>Escapes control characters and caps the length of text a peer sent.</summary>

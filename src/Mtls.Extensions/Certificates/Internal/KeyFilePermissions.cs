@@ -50,6 +50,6 @@ internal static partial class KeyFilePermissions
 
     private static string Octal(UnixFileMode mode) => Convert.ToString((int)mode & 0xFFF, 8).PadLeft(4, '0');
 
-    [LoggerMessage(103, LogLevel.Warning, "The private key file {Path} of {Name} is readable by {Who} (mode {Mode}); allow only the owner to read it (chmod 600, or defaultMode 0400 for a Kubernetes secret volume).", EventName = "KeyFileReadableByOthers")]
+    [LoggerMessage(EventIds.KeyFileReadableByOthers, LogLevel.Warning, "The private key file {Path} of {Name} is readable by {Who} (mode {Mode}); allow only the owner to read it (chmod 600, or defaultMode 0400 for a Kubernetes secret volume).", EventName = nameof(EventIds.KeyFileReadableByOthers))]
     private static partial void KeyFileReadableByOthers(ILogger logger, string path, string name, string mode, string who);
 }

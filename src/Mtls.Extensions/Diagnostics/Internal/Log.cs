@@ -9,39 +9,39 @@ namespace Mtls.Extensions.Internal;
 /// </summary>
 internal static partial class Log
 {
-    [LoggerMessage(101, LogLevel.Information, "Loaded certificate {Subject} (SHA-256 {Thumbprint}) for {Name}, valid until {NotAfter}.", EventName = "CertificateLoaded")]
+    [LoggerMessage(EventIds.CertificateLoaded, LogLevel.Information, "Loaded certificate {Subject} (SHA-256 {Thumbprint}) for {Name}, valid until {NotAfter}.", EventName = nameof(EventIds.CertificateLoaded))]
     public static partial void CertificateLoaded(ILogger logger, string name, string subject, string thumbprint, DateTimeOffset notAfter);
 
-    [LoggerMessage(102, LogLevel.Information, "Loaded trust bundle for {Name}: {Anchors}.", EventName = "TrustBundleLoaded")]
+    [LoggerMessage(EventIds.TrustBundleLoaded, LogLevel.Information, "Loaded trust bundle for {Name}: {Anchors}.", EventName = nameof(EventIds.TrustBundleLoaded))]
     public static partial void TrustBundleLoaded(ILogger logger, string name, string anchors);
 
-    [LoggerMessage(201, LogLevel.Warning, "Rejected {Role} certificate {Subject} (SHA-256 {Thumbprint}): {Reason}. {Detail}", EventName = "PeerRejected")]
+    [LoggerMessage(EventIds.PeerRejected, LogLevel.Warning, "Rejected {Role} certificate {Subject} (SHA-256 {Thumbprint}): {Reason}. {Detail}", EventName = nameof(EventIds.PeerRejected))]
     public static partial void PeerRejected(ILogger logger, PeerRole role, MtlsRejectionReason reason, string subject, string thumbprint, string detail);
 
-    [LoggerMessage(202, LogLevel.Debug, "Accepted {Role} certificate {Identity} (SHA-256 {Thumbprint}).", EventName = "PeerAccepted")]
+    [LoggerMessage(EventIds.PeerAccepted, LogLevel.Debug, "Accepted {Role} certificate {Identity} (SHA-256 {Thumbprint}).", EventName = nameof(EventIds.PeerAccepted))]
     public static partial void PeerAccepted(ILogger logger, PeerRole role, string identity, string thumbprint);
 
-    [LoggerMessage(203, LogLevel.Information, "No {Role} certificate presented{RemoteAddress}.", EventName = "PeerWithoutCertificate")]
+    [LoggerMessage(EventIds.PeerWithoutCertificate, LogLevel.Information, "No {Role} certificate presented{RemoteAddress}.", EventName = nameof(EventIds.PeerWithoutCertificate))]
     public static partial void PeerWithoutCertificate(ILogger logger, PeerRole role, string remoteAddress);
 
-    [LoggerMessage(204, LogLevel.Warning, "{Count} more rejections (reason {Reason}, {RemoteAddresses} remote addresses) in the last {Interval}.", EventName = "RejectionsSuppressed")]
+    [LoggerMessage(EventIds.RejectionsSuppressed, LogLevel.Warning, "{Count} more rejections (reason {Reason}, {RemoteAddresses} remote addresses) in the last {Interval}.", EventName = nameof(EventIds.RejectionsSuppressed))]
     public static partial void RejectionsSuppressed(ILogger logger, long count, MtlsRejectionReason reason, string remoteAddresses, TimeSpan interval);
 
-    [LoggerMessage(401, LogLevel.Information, "Reloaded {Kind} for {Name}: {Subject} (SHA-256 {Thumbprint}), valid until {NotAfter}.", EventName = "ReloadSucceeded")]
+    [LoggerMessage(EventIds.ReloadSucceeded, LogLevel.Information, "Reloaded {Kind} for {Name}: {Subject} (SHA-256 {Thumbprint}), valid until {NotAfter}.", EventName = nameof(EventIds.ReloadSucceeded))]
     public static partial void ReloadSucceeded(ILogger logger, string kind, string name, string subject, string thumbprint, DateTimeOffset notAfter);
 
-    [LoggerMessage(402, LogLevel.Error, "Reloading {Kind} for {Name} failed; keeping the last good material ({Current}).", EventName = "ReloadFailed")]
+    [LoggerMessage(EventIds.ReloadFailed, LogLevel.Error, "Reloading {Kind} for {Name} failed; keeping the last good material ({Current}).", EventName = nameof(EventIds.ReloadFailed))]
     public static partial void ReloadFailed(ILogger logger, Exception exception, string kind, string name, string current);
 
-    [LoggerMessage(403, LogLevel.Debug, "Certificate and key for {Name} do not match yet (torn write?); retry {Attempt} in {Delay}.", EventName = "ReloadTornWrite")]
+    [LoggerMessage(EventIds.ReloadTornWrite, LogLevel.Debug, "Certificate and key for {Name} do not match yet (torn write?); retry {Attempt} in {Delay}.", EventName = nameof(EventIds.ReloadTornWrite))]
     public static partial void ReloadTornWrite(ILogger logger, string name, int attempt, TimeSpan delay);
 
-    [LoggerMessage(404, LogLevel.Debug, "{Kind} for {Name} changed on disk but the content is the same; nothing to do.", EventName = "ReloadUnchanged")]
+    [LoggerMessage(EventIds.ReloadUnchanged, LogLevel.Debug, "{Kind} for {Name} changed on disk but the content is the same; nothing to do.", EventName = nameof(EventIds.ReloadUnchanged))]
     public static partial void ReloadUnchanged(ILogger logger, string kind, string name);
 
-    [LoggerMessage(405, LogLevel.Information, "Reloaded trust bundle for {Name}: {Anchors}.", EventName = "TrustBundleReloaded")]
+    [LoggerMessage(EventIds.TrustBundleReloaded, LogLevel.Information, "Reloaded trust bundle for {Name}: {Anchors}.", EventName = nameof(EventIds.TrustBundleReloaded))]
     public static partial void TrustBundleReloaded(ILogger logger, string name, string anchors);
 
-    [LoggerMessage(408, LogLevel.Information, "Closing the connection {Connection} of {Role} {Peer} (SHA-256 {Thumbprint}) gracefully: {Reason}. {Detail}", EventName = "PeerConnectionClosing")]
+    [LoggerMessage(EventIds.PeerConnectionClosing, LogLevel.Information, "Closing the connection {Connection} of {Role} {Peer} (SHA-256 {Thumbprint}) gracefully: {Reason}. {Detail}", EventName = nameof(EventIds.PeerConnectionClosing))]
     public static partial void PeerConnectionClosing(ILogger logger, string connection, PeerRole role, string peer, string thumbprint, MtlsRejectionReason reason, string detail);
 }

@@ -11,7 +11,7 @@ internal static class ChangeSignal
 {
     // Event ids continue Log.cs's 4xx rotation range; move them there when that file is next edited.
     private static readonly Action<ILogger, string, string, Exception?> ChangeCallbackFailed = LoggerMessage.Define<string, string>(
-        LogLevel.Error, new EventId(407, "ChangeCallbackFailed"), "A change callback of {Kind} {Name} threw; the new material is in place and other callbacks ran.");
+        LogLevel.Error, new EventId(EventIds.ChangeCallbackFailed, nameof(EventIds.ChangeCallbackFailed)), "A change callback of {Kind} {Name} threw; the new material is in place and other callbacks ran.");
 
     /// <summary>Puts a fresh token source in place and returns the one to fire.</summary>
     public static CancellationTokenSource Renew(ref CancellationTokenSource changes) =>

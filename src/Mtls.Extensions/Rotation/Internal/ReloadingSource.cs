@@ -26,7 +26,7 @@ internal abstract class ReloadingSource<T> : IReloadingSource, IDisposable
 
     // Event ids continue Log.cs's 4xx rotation range; move them there when that file is next edited.
     private static readonly Action<ILogger, string, string, string, TimeSpan, Exception?> WatchFailed = LoggerMessage.Define<string, string, string, TimeSpan>(
-        LogLevel.Warning, new EventId(406, "WatchFailed"), "Cannot watch {Folder} for changes of {Kind} {Name}; relying on polling every {PollInterval} (zero: never).");
+        LogLevel.Warning, new EventId(EventIds.WatchFailed, nameof(EventIds.WatchFailed)), "Cannot watch {Folder} for changes of {Kind} {Name}; relying on polling every {PollInterval} (zero: never).");
 
     private readonly MtlsReloadOptions _reload;
     private readonly TimeProvider _time;
