@@ -39,7 +39,14 @@ public sealed class SpiffeHelperWriterTests : IDisposable
         Assert.Equal([writer.CertificatePath, writer.KeyPath, writer.BundlePath], order);
         Assert.Equal(Path.Combine(_dir, "svid.pem"), writer.CertificatePath);
         Assert.Equal(svid.ExportCertificatePem(includeChain: true), File.ReadAllText(writer.CertificatePath));
-        Assert.StartsWith("-----BEGIN PRIVATE KEY-----", File.ReadAllText(writer.KeyPath), StringComparison.Ordinal);
+        // The key file is one unencrypted PKCS#8 block that belongs to the certificate (no key material in the source).
+        var keyPem = File.ReadAllText(writer.KeyPath);
+        var block = System.Security.Cryptography.PemEncoding.Find(keyPem);
+        Assert.Equal("PRIVATE KEY", keyPem[block.Label]);
+        using (var pair = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(writer.CertificatePath), keyPem))
+        {
+            Assert.True(pair.HasPrivateKey);
+        }
         Assert.Equal(_root.ExportCertificatePem(), File.ReadAllText(writer.BundlePath));
         if (!OperatingSystem.IsWindows())
         {
