@@ -32,22 +32,4 @@ internal static partial class Log
 
     [LoggerMessage(EventIds.WorkloadApiReconnected, LogLevel.Information, "Workload API {Address}: the stream is open again after {Failures} failure(s).", EventName = nameof(EventIds.WorkloadApiReconnected))]
     public static partial void Reconnected(ILogger logger, string address, int failures);
-
-    /// <summary>Escapes control characters and caps the length of text a peer sent.</summary>
-    public static string Safe(string? value)
-    {
-        if (string.IsNullOrEmpty(value))
-        {
-            return string.Empty;
-        }
-
-        var capped = value.Length > 200 ? value[..200] + "…" : value;
-        return string.Create(capped.Length, capped, static (span, text) =>
-        {
-            for (var i = 0; i < text.Length; i++)
-            {
-                span[i] = char.IsControl(text[i]) ? '?' : text[i];
-            }
-        });
-    }
 }

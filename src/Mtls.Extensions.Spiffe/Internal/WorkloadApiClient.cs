@@ -140,18 +140,18 @@ internal sealed class WorkloadApiClient : IDisposable
             }
             catch (RpcException ex) when (ex.StatusCode is StatusCode.InvalidArgument or StatusCode.Unimplemented)
             {
-                Log.ConfigurationError(_logger, _address.Value, ex.StatusCode, Log.Safe(ex.Status.Detail));
+                Log.ConfigurationError(_logger, _address.Value, ex.StatusCode, PeerText.Escape(ex.Status.Detail));
                 OnFailure(ex);
                 Stopped = true;
                 _first.TrySetException(new CertificateLoadException(_address.Value,
-                    $"the Workload API answered {ex.StatusCode} ({Log.Safe(ex.Status.Detail)}); this is a configuration error and is not retried.", CertificateLoadErrorKind.NotConfigured, ex));
+                    $"the Workload API answered {ex.StatusCode} ({PeerText.Escape(ex.Status.Detail)}); this is a configuration error and is not retried.", CertificateLoadErrorKind.NotConfigured, ex));
                 ConnectionChanged?.Invoke();
                 return;
             }
             catch (RpcException ex)
             {
                 status = ex.StatusCode;
-                detail = Log.Safe(ex.Status.Detail);
+                detail = PeerText.Escape(ex.Status.Detail);
                 OnFailure(ex);
             }
 #pragma warning disable CA1031 // Transport failures (socket missing, reset) are retried like Unavailable.
@@ -159,7 +159,7 @@ internal sealed class WorkloadApiClient : IDisposable
 #pragma warning restore CA1031
             {
                 status = StatusCode.Unavailable;
-                detail = Log.Safe(ex.Message);
+                detail = PeerText.Escape(ex.Message);
                 OnFailure(ex);
             }
 
@@ -216,7 +216,7 @@ internal sealed class WorkloadApiClient : IDisposable
         Volatile.Write(ref _lastError, error);
     }
 
-    private static string Describe(Exception error) => error is RpcException rpc ? $"{rpc.StatusCode}: {Log.Safe(rpc.Status.Detail)}" : Log.Safe(error.Message);
+    private static string Describe(Exception error) => error is RpcException rpc ? $"{rpc.StatusCode}: {PeerText.Escape(rpc.Status.Detail)}" : PeerText.Escape(error.Message);
 
     private static GrpcChannel CreateChannel(WorkloadApiAddress address)
     {

@@ -80,7 +80,7 @@ internal sealed class WorkloadApiTrustBundleSource : ITrustBundleSource, IReload
             }
             catch (CertificateLoadException ex)
             {
-                Log.MessageDiscarded(_logger, _client.Address.Value, ex.Message);
+                Log.MessageDiscarded(_logger, _client.Address.Value, PeerText.Escape(ex.Message, PeerText.MaxMessageLength));
                 return;
             }
 

@@ -116,7 +116,7 @@ internal sealed class X509Context
             var trustDomain = TrustDomainOf(key);
             if (trustDomain is null || value.IsEmpty)
             {
-                error = $"the federated bundle '{Log.Safe(key)}' is not keyed by a trust domain or is empty.";
+                error = $"the federated bundle '{PeerText.Escape(key)}' is not keyed by a trust domain or is empty.";
                 return false;
             }
 

@@ -144,7 +144,7 @@ internal sealed class PeerConnectionTracker : IDisposable
 
             Dispose();
             owner._metrics?.ConnectionClosed(owner._role, expired, reason);
-            Log.PeerConnectionClosing(owner._logger, name, owner._role, identity.DisplayName, identity.ThumbprintSha256, reason, detail);
+            Log.PeerConnectionClosing(owner._logger, name, owner._role, PeerText.Escape(identity.DisplayName), identity.ThumbprintSha256, reason, PeerText.Escape(detail, PeerText.MaxMessageLength));
             close();
             return true;
         }
