@@ -8,6 +8,7 @@ using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Time.Testing;
 using Mtls.Extensions.AspNetCore.Internal;
 using Mtls.Extensions.Testing;
+using Mtls.Extensions.Tests.Interop;
 
 namespace Mtls.Extensions.AspNetCore.Tests;
 
@@ -84,6 +85,53 @@ public sealed class ConnectionLifetimeTests(TestPkiFixture pki) : IClassFixture<
         // The next request needs a new connection, whose handshake the new trust refuses.
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => client.GetStringAsync("/ping"));
         Assert.Equal(0, host.Services.GetRequiredService<MutualTlsServer>().OpenConnections);
+        Directory.Delete(dir, recursive: true);
+    }
+
+    // A keep-alive peer nobody here wrote: Python's http.client over ssl, one connection for both requests.
+    private const string PythonKeepAliveClient = """
+        import http.client, ssl, sys
+        port, cert, key, ca = sys.argv[1:5]
+        ctx = ssl.create_default_context(cafile=ca)
+        ctx.load_cert_chain(cert, key)
+        c = http.client.HTTPSConnection('localhost', int(port), context=ctx, timeout=30)
+        c.request('GET', '/ping'); r = c.getresponse(); print('first', r.status, r.read().decode())
+        c.request('GET', '/slow'); r = c.getresponse(); body = r.read().decode()
+        print('slow', r.status, body, 'connection:', r.getheader('Connection'))
+        print('closed', c.sock is None)
+        """;
+
+    [InteropFact("python3")]
+    public async Task CaUnpinned_PythonKeepAliveConnection_InFlightRequestCompletesWithConnectionClose()
+    {
+        var dir = Directory.CreateTempSubdirectory("mtls-close-python-").FullName;
+        var caPath = Path.Combine(dir, "trust.pem");
+        FileWriter.WriteAtomically(caPath, pki.Root.ExportCertificatePem());
+        var slow = new SlowEndpoint();
+        using var host = new MtlsTestHost(pki, new Dictionary<string, string?>
+        {
+            ["Mtls:Server:TrustedCa:Path"] = caPath,
+            ["Mtls:Server:Reload:DebounceDelay"] = "00:00:00.050",
+        }, configureServices: s => s.AddSingleton<IStartupFilter>(slow));
+        host.StartServer();
+        using var closed = CollectClosed(host.Services);
+        var cert = Path.Combine(dir, "orders.pem");
+        var key = Path.Combine(dir, "orders.key");
+        pki.Orders.WritePem(cert, key);
+
+        var python = ExternalProcess.RunAsync("python3", ["-c", PythonKeepAliveClient, host.BaseAddress.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), cert, key, pki.CaPath]);
+        await slow.Entered.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        using var otherRoot = TestPki.CreateRoot("Other Root");
+        FileWriter.WriteAtomically(caPath, otherRoot.ExportCertificatePem());
+        await closed.WaitForMeasurementsAsync(1, TimeSpan.FromSeconds(15));
+        slow.Release.SetResult();
+        var (code, output) = await python;
+
+        Assert.True(code == 0, output);
+        Assert.Contains("first 200 ok", output, StringComparison.Ordinal);
+        Assert.Contains("slow 200 done connection: close", output, StringComparison.Ordinal);
+        Assert.Contains("closed True", output, StringComparison.Ordinal);
+        Assert.Equal(("trust_changed", nameof(MtlsRejectionReason.PartialChain)), Closed(Assert.Single(closed.GetMeasurementSnapshot())));
         Directory.Delete(dir, recursive: true);
     }
 
