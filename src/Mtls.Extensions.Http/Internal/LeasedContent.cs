@@ -18,7 +18,11 @@ internal sealed class LeasedContent : HttpContent
         _lease = lease;
         foreach (var header in inner.Headers.NonValidated)
         {
-            Headers.TryAddWithoutValidation(header.Key, header.Value);
+            // Value by value: the IEnumerable<string> overload would box the values and enumerate them through an interface.
+            foreach (var value in header.Value)
+            {
+                Headers.TryAddWithoutValidation(header.Key, value);
+            }
         }
     }
 
@@ -54,8 +58,14 @@ internal sealed class LeasedContent : HttpContent
     protected override async Task<Stream> CreateContentReadStreamAsync() =>
         await CreateContentReadStreamAsync(CancellationToken.None).ConfigureAwait(false);
 
-    protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken) =>
-        new LeasedStream(await _inner.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), this);
+    protected override Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken)
+    {
+        // The inner stream of a SocketsHttpHandler response is ready at once: wrap it without an async frame.
+        var reading = _inner.ReadAsStreamAsync(cancellationToken);
+        return reading.IsCompletedSuccessfully ? Task.FromResult<Stream>(new LeasedStream(reading.Result, this)) : WrapAsync(reading);
+    }
+
+    private async Task<Stream> WrapAsync(Task<Stream> reading) => new LeasedStream(await reading.ConfigureAwait(false), this);
 
     protected override Stream CreateContentReadStream(CancellationToken cancellationToken) =>
         new LeasedStream(_inner.ReadAsStream(cancellationToken), this);

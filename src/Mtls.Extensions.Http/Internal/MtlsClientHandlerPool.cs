@@ -31,6 +31,7 @@ internal sealed class MtlsClientHandlerPool : IDisposable
     private readonly Lock _gate = new();
     private readonly IDisposable _certificateSubscription;
     private readonly IDisposable _trustSubscription;
+    private readonly ClientConnector _connector;
     private HandlerLease _current;
     private ITimer? _expiryTimer;
     private DateTimeOffset _expiry = DateTimeOffset.MaxValue;
@@ -46,6 +47,8 @@ internal sealed class MtlsClientHandlerPool : IDisposable
         _validator = validator;
         _metrics = metrics;
         _logger = logger;
+        _connector = new ClientConnector(name, logger);
+        Classifier = new ClientRejectionClassifier(name, logger);
         var path = string.IsNullOrEmpty(options.ConfigurationPath) ? MtlsHttpClientDefaults.ConfigurationPath(name) : options.ConfigurationPath;
         _certificate = sources.GetCertificateSource(SourceName(name), options.Certificate, options.Reload, $"{path}:Certificate");
         _trust = sources.GetTrustBundleSource(SourceName(name), options.TrustedCa, options.Certificate, options.Reload, $"{path}:TrustedCa");
@@ -59,6 +62,12 @@ internal sealed class MtlsClientHandlerPool : IDisposable
     }
 
     public string Name { get; }
+
+    /// <summary>Gets the connection history the handlers of this client keep per request.</summary>
+    public ClientConnector Connector => _connector;
+
+    /// <summary>Gets what tells this client's certificate rejections from other failures.</summary>
+    public ClientRejectionClassifier Classifier { get; }
 
     /// <summary>Gets the number of primary handlers alive: the current one and those still draining.</summary>
     public int LiveHandlers => Volatile.Read(ref _live);
@@ -119,73 +128,6 @@ internal sealed class MtlsClientHandlerPool : IDisposable
         }
     }
 
-    /// <summary>Turns a transport failure into an <see cref="MtlsHandshakeException"/> when a certificate was rejected; otherwise <see langword="null"/>.</summary>
-    public MtlsHandshakeException? Classify(Exception exception, HttpRequestMessage request, HandlerLease lease, long started)
-    {
-        if (exception is OperationCanceledException)
-        {
-            return null;
-        }
-
-        for (var e = exception.InnerException; e is not null; e = e.InnerException)
-        {
-            if (e is MtlsHandshakeException decided)
-            {
-                return decided;
-            }
-        }
-
-        var uri = request.RequestUri;
-        var host = uri?.IdnHost ?? "(unknown host)";
-        // The verdict of a handshake this request waited for: same handler, same host, after the request started.
-        var verdict = HostOf(uri) is { } h ? lease.VerdictSince(h, started) : null;
-        if (verdict is { IsValid: false })
-        {
-            return new MtlsHandshakeException(
-                $"The mTLS client '{Name}' rejected the certificate of {host} ({verdict.Reason}): {verdict.Message}",
-                verdict.Reason, MtlsHandshakeSide.Client, Name, uri, exception, verdict);
-        }
-
-        var ours = $"{lease.Material.Certificate.Subject} (SHA-256 {lease.Material.ThumbprintSha256})";
-        if (HasException<AuthenticationException>(exception))
-        {
-            var alert = TlsAlerts.Find(exception);
-            if (alert is not null)
-            {
-                var reason = TlsAlerts.ToReason(alert);
-                Log.RejectedByServer(_logger, Name, host, reason, alert);
-                return new MtlsHandshakeException(
-                    $"The server {host} rejected the client certificate {ours} of the mTLS client '{Name}' with the TLS alert '{alert}' ({reason}). Check that the server pins the CA that issued it and allows its identity.",
-                    reason, MtlsHandshakeSide.Server, Name, uri, exception);
-            }
-
-            if (verdict is { IsValid: true })
-            {
-                Log.RejectedByServer(_logger, Name, host, MtlsRejectionReason.RejectedByPeer, "handshake failed after the server certificate was accepted");
-                return new MtlsHandshakeException(
-                    $"The TLS handshake with {host} failed after the mTLS client '{Name}' accepted the server certificate: the server rejected the client certificate {ours}.",
-                    MtlsRejectionReason.RejectedByPeer, MtlsHandshakeSide.Server, Name, uri, exception);
-            }
-
-            return null;
-        }
-
-        // TLS 1.3: the client finishes its side of the handshake before the server has judged the client certificate;
-        // a server that rejects it closes the connection (with or without an alert) instead of answering the request.
-        if (verdict is { IsValid: true } && IsClosedBeforeResponse(exception))
-        {
-            var alert = TlsAlerts.Find(exception);
-            var reason = alert is null ? MtlsRejectionReason.RejectedByPeer : TlsAlerts.ToReason(alert);
-            Log.RejectedByServer(_logger, Name, host, reason, alert ?? "connection closed right after the handshake");
-            var how = alert is null ? "closed the connection right after the TLS handshake without answering" : $"sent the TLS alert '{alert}' right after the handshake";
-            return new MtlsHandshakeException(
-                $"The server {host} {how}: it rejected the client certificate {ours} of the mTLS client '{Name}' ({reason}). Check that the server pins the CA that issued it and allows its identity.",
-                reason, MtlsHandshakeSide.Server, Name, uri, exception);
-        }
-
-        return null;
-    }
-
     public void Dispose()
     {
         lock (_gate)
@@ -202,30 +144,6 @@ internal sealed class MtlsClientHandlerPool : IDisposable
         _certificateSubscription.Dispose();
         _trustSubscription.Dispose();
         _current.Release();
-    }
-
-    private static bool IsClosedBeforeResponse(Exception exception)
-    {
-        if (exception is HttpRequestException { HttpRequestError: HttpRequestError.ResponseEnded or HttpRequestError.SecureConnectionError })
-        {
-            return true;
-        }
-
-        return HasException<IOException>(exception) || HasException<System.Net.Sockets.SocketException>(exception);
-    }
-
-    private static bool HasException<T>(Exception exception)
-        where T : Exception
-    {
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            if (e is T)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     private static (PeerValidationOptions Options, bool CheckHostName) BuildPeerOptions(MtlsHttpClientOptions options, string path)
@@ -266,7 +184,7 @@ internal sealed class MtlsClientHandlerPool : IDisposable
             UseCookies = false,
             AllowAutoRedirect = false,
             UseProxy = false,
-            ConnectCallback = (context, cancellationToken) => ConnectAsync(context, lease!, cancellationToken),
+            ConnectCallback = (context, cancellationToken) => _connector.ConnectAsync(context, lease!, cancellationToken),
             SslOptions = ssl,
         };
         Interlocked.Increment(ref _live);
@@ -328,31 +246,6 @@ internal sealed class MtlsClientHandlerPool : IDisposable
     }
 
     /// <summary>
-    /// Opens the TCP connection. When SocketsHttpHandler opens another connection for a request whose previous fresh
-    /// connection the server closed right after a handshake in which we accepted its certificate, the server rejected our
-    /// certificate (TLS 1.3 reports that after the handshake): fail now with the reason instead of letting the handler
-    /// retry the same certificate on new connections.
-    /// </summary>
-    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, HandlerLease lease, CancellationToken cancellationToken)
-    {
-        var request = context.InitialRequestMessage;
-        if (request.Options.TryGetValue(ConnectionAttempt.Key, out var previous) && previous.ClosedByPeer &&
-            lease.VerdictSince(context.DnsEndPoint.Host, previous.Started) is { IsValid: true })
-        {
-            var host = context.DnsEndPoint.Host;
-            var ours = $"{lease.Material.Certificate.Subject} (SHA-256 {lease.Material.ThumbprintSha256})";
-            Log.RejectedByServer(_logger, Name, host, MtlsRejectionReason.RejectedByPeer, "connection closed right after the handshake");
-            throw new MtlsHandshakeException(
-                $"The server {host} closed the connection right after the TLS handshake without answering: it rejected the client certificate {ours} of the mTLS client '{Name}' (RejectedByPeer). Check that the server pins the CA that issued it and allows its identity.",
-                MtlsRejectionReason.RejectedByPeer, MtlsHandshakeSide.Server, Name, request.RequestUri);
-        }
-
-        var attempt = new ConnectionAttempt(TrackedNetworkStream.Now());
-        request.Options.Set(ConnectionAttempt.Key, attempt);
-        return await TrackedNetworkStream.ConnectAsync(context.DnsEndPoint, attempt, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>
     /// Reads certificate and trust as one pair and takes a reference on the material for a handler. A folder's
     /// certificate and CA are published together: the material read again after the trust bundle is the same only when
     /// both came from one snapshot. A material retired (and disposed) in between is skipped.
@@ -378,16 +271,5 @@ internal sealed class MtlsClientHandlerPool : IDisposable
         Log.HandlerDisposed(_logger, Name, lease.Generation);
         _metrics?.HandlerDisposed(Name);
         Interlocked.Decrement(ref _live);
-    }
-
-    private static string? HostOf(Uri? uri)
-    {
-        if (uri is null)
-        {
-            return null;
-        }
-
-        var host = uri.IdnHost;
-        return host.Length > 1 && host[0] == '[' ? host[1..^1] : host;
     }
 }

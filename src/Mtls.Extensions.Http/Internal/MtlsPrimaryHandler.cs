@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Net.Http;
 using Microsoft.Extensions.Logging;
 
@@ -12,55 +13,43 @@ namespace Mtls.Extensions.Http.Internal;
 /// </summary>
 internal sealed class MtlsPrimaryHandler(MtlsClientHandlerPool pool, ILogger logger) : HttpMessageHandler
 {
-    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    // Per request: a scheme check, one reference taken on the lease, one timestamp, one async frame and the body
+    // wrapper that holds the reference. Nothing else is allocated or looked up; connection history is kept by the
+    // connector (new connections only) and certificate rejections are classified only when a request fails.
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var (lease, started) = Begin(request);
-        HttpResponseMessage response;
+        var lease = Begin(request);
+        var started = Stopwatch.GetTimestamp();
+        Task<HttpResponseMessage> sending;
         try
         {
-            response = await lease.Invoker.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            sending = lease.Invoker.SendAsync(request, cancellationToken);
         }
-        catch (Exception exception)
+        catch (Exception exception) when (Rejection(exception, request, lease, started) is { } rejection)
         {
-            if (Rejection(exception, request, lease, started) is { } rejection)
-            {
-                throw rejection;
-            }
-
-            throw;
+            throw rejection;
         }
 
-        string? nginx;
-        try
-        {
-            nginx = await NginxCertificateError.FindAsync(response, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            response.Dispose();
-            lease.Release();
-            throw;
-        }
-
-        return nginx is null ? Leased(response, lease) : throw RejectedByNginx(response, request, lease, nginx);
+        return CompleteAsync(sending, request, lease, started, cancellationToken);
     }
 
     protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        var (lease, started) = Begin(request);
+        var lease = Begin(request);
+        var started = Stopwatch.GetTimestamp();
         HttpResponseMessage response;
         try
         {
             response = lease.Invoker.Send(request, cancellationToken);
         }
-        catch (Exception exception)
+        catch (Exception exception) when (Rejection(exception, request, lease, started) is { } rejection)
         {
-            if (Rejection(exception, request, lease, started) is { } rejection)
-            {
-                throw rejection;
-            }
+            throw rejection;
+        }
 
-            throw;
+        if (response.StatusCode != HttpStatusCode.BadRequest)
+        {
+            return Leased(response, lease);
         }
 
         string? nginx;
@@ -78,7 +67,39 @@ internal sealed class MtlsPrimaryHandler(MtlsClientHandlerPool pool, ILogger log
         return nginx is null ? Leased(response, lease) : throw RejectedByNginx(response, request, lease, nginx);
     }
 
-    private (HandlerLease Lease, long Started) Begin(HttpRequestMessage request)
+    private async Task<HttpResponseMessage> CompleteAsync(Task<HttpResponseMessage> sending, HttpRequestMessage request, HandlerLease lease, long started, CancellationToken cancellationToken)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await sending.ConfigureAwait(false);
+        }
+        catch (Exception exception) when (Rejection(exception, request, lease, started) is { } rejection)
+        {
+            throw rejection;
+        }
+
+        if (response.StatusCode != HttpStatusCode.BadRequest)
+        {
+            return Leased(response, lease);
+        }
+
+        string? nginx;
+        try
+        {
+            nginx = await NginxCertificateError.FindAsync(response, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            response.Dispose();
+            lease.Release();
+            throw;
+        }
+
+        return nginx is null ? Leased(response, lease) : throw RejectedByNginx(response, request, lease, nginx);
+    }
+
+    private HandlerLease Begin(HttpRequestMessage request)
     {
         // Only BaseAddress is validated at start-up: an absolute http:// URI would otherwise go out in cleartext,
         // without a client certificate and without any check of the server.
@@ -89,8 +110,8 @@ internal sealed class MtlsPrimaryHandler(MtlsClientHandlerPool pool, ILogger log
         }
 
         // A request object sent again (a retry) starts with a clean connection history.
-        ConnectionAttempt.Forget(request);
-        return (pool.Acquire(), Stopwatch.GetTimestamp());
+        pool.Connector.Forget(request);
+        return pool.Acquire();
     }
 
     private static HttpResponseMessage Leased(HttpResponseMessage response, HandlerLease lease)
@@ -117,6 +138,6 @@ internal sealed class MtlsPrimaryHandler(MtlsClientHandlerPool pool, ILogger log
     private MtlsHandshakeException? Rejection(Exception exception, HttpRequestMessage request, HandlerLease lease, long started)
     {
         lease.Release();
-        return pool.Classify(exception, request, lease, started);
+        return pool.Classifier.Classify(exception, request, lease, started);
     }
 }

@@ -1,6 +1,7 @@
 using System.Net.Http;
 using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
 
 namespace Mtls.Extensions.Http.Internal;
 
@@ -11,8 +12,10 @@ internal sealed class MtlsResilienceMarker : DelegatingHandler;
 /// Keeps one resilience pipeline per mTLS client: when the app adds a resilience handler of its own to the client
 /// (<c>AddStandardResilienceHandler()</c>, <c>AddStandardHedgingHandler()</c>, <c>AddResilienceHandler(...)</c>), the
 /// client's default pipeline steps aside instead of stacking under it (two retry loops multiply attempts and delays).
+/// With <c>Resilience:Enabled</c> false the default handler is not in the chain at all: an empty pipeline still costs
+/// a resilience context, its telemetry and two more async layers per request.
 /// </summary>
-internal sealed class MtlsResilienceStepAside(IEnumerable<MtlsHttpClientRegistration> registrations) : IHttpMessageHandlerBuilderFilter
+internal sealed class MtlsResilienceStepAside(IEnumerable<MtlsHttpClientRegistration> registrations, IOptionsMonitor<MtlsHttpClientOptions> options) : IHttpMessageHandlerBuilderFilter
 {
     private readonly HashSet<string> _names = registrations.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
 
@@ -42,7 +45,7 @@ internal sealed class MtlsResilienceStepAside(IEnumerable<MtlsHttpClientRegistra
 
         var ours = marker + 1 < handlers.Count && handlers[marker + 1] is ResilienceHandler ? marker + 1 : -1;
         var another = handlers.Where((handler, i) => i != ours && handler is ResilienceHandler).Any();
-        if (ours >= 0 && another)
+        if (ours >= 0 && (another || !options.Get(name).Resilience.Enabled))
         {
             handlers[ours].Dispose();
             handlers.RemoveAt(ours);

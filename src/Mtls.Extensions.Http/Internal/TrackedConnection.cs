@@ -8,21 +8,32 @@ namespace Mtls.Extensions.Http.Internal;
 /// <summary>What the client knows about the latest connection opened for a request.</summary>
 internal sealed class ConnectionAttempt(long started)
 {
-    public static readonly HttpRequestOptionsKey<ConnectionAttempt> Key = new("Mtls.Extensions.ConnectionAttempt");
-
     public long Started { get; } = started;
 
     /// <summary>Gets or sets a value indicating whether the peer closed or reset the connection.</summary>
     public bool ClosedByPeer { get; set; }
-
-    public static void Forget(HttpRequestMessage request) => ((IDictionary<string, object?>)request.Options).Remove(Key.Key);
 }
 
-/// <summary>A socket stream that notes when the server closes the connection (end of stream or reset).</summary>
+/// <summary>
+/// A socket stream that notes when the server closes the connection (end of stream or reset) while the connection is
+/// young: the first <see cref="TrackedReads"/> reads cover the handshake and the first response, which is where a server
+/// that rejects our certificate after a TLS 1.3 handshake closes it. Later reads go straight to the socket, without an
+/// async frame of ours (a pending socket read allocates nothing; an async override would allocate on every one).
+/// </summary>
 internal sealed class TrackedNetworkStream(Socket socket, ConnectionAttempt attempt) : NetworkStream(socket, ownsSocket: true)
 {
+    /// <summary>How many reads of a new connection are watched for the peer closing it.</summary>
+    internal const int TrackedReads = 16;
+
+    private int _untracked = TrackedReads;
+
     public override int Read(byte[] buffer, int offset, int count)
     {
+        if (!Tracking())
+        {
+            return base.Read(buffer, offset, count);
+        }
+
         try
         {
             return Seen(base.Read(buffer, offset, count), count);
@@ -36,6 +47,11 @@ internal sealed class TrackedNetworkStream(Socket socket, ConnectionAttempt atte
 
     public override int Read(Span<byte> buffer)
     {
+        if (!Tracking())
+        {
+            return base.Read(buffer);
+        }
+
         try
         {
             return Seen(base.Read(buffer), buffer.Length);
@@ -47,7 +63,25 @@ internal sealed class TrackedNetworkStream(Socket socket, ConnectionAttempt atte
         }
     }
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        Tracking() ? TrackedReadAsync(buffer, cancellationToken) : base.ReadAsync(buffer, cancellationToken);
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    private bool Tracking()
+    {
+        if (_untracked <= 0)
+        {
+            return false;
+        }
+
+        // Reads of one connection do not overlap (SslStream reads one record at a time), so a plain decrement is safe.
+        _untracked--;
+        return true;
+    }
+
+    private async ValueTask<int> TrackedReadAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         try
         {
@@ -59,9 +93,6 @@ internal sealed class TrackedNetworkStream(Socket socket, ConnectionAttempt atte
             throw;
         }
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     private int Seen(int read, int requested)
     {
