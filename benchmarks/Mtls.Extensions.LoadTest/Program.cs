@@ -4,13 +4,14 @@ using Mtls.Extensions.LoadTest;
 // dotnet Mtls.Extensions.LoadTest.dll run [--seconds 5] [--repetitions 3] [--concurrency 4] [--out results.md]
 // dotnet Mtls.Extensions.LoadTest.dll sessions [--seconds 5] [--repetitions 3] [--concurrency 4] [--out results.md]   (resumed vs full handshakes)
 // dotnet Mtls.Extensions.LoadTest.dll compare [same options]   (side by side with the official certificate handler)
+// dotnet Mtls.Extensions.LoadTest.dll clients [--seconds 5] [--repetitions 3] [--concurrency 16] [--out results.md]   (client CPU per request against nginx)
 // dotnet Mtls.Extensions.LoadTest.dll server <a|b|c|cmp-*> <certificate folder>     (started by "run" / "compare")
 if (args.Length >= 3 && args[0] == "server")
 {
     return ComparisonServers.Handles(args[1]) ? await ComparisonServers.RunAsync(args[1], args[2]) : await Servers.RunAsync(args[1], args[2]);
 }
 
-if (args.Length >= 1 && args[0] is "run" or "sessions" or "compare")
+if (args.Length >= 1 && args[0] is "run" or "sessions" or "compare" or "clients")
 {
     string Option(string name, string fallback)
     {
@@ -20,10 +21,11 @@ if (args.Length >= 1 && args[0] is "run" or "sessions" or "compare")
 
     var seconds = double.Parse(Option("--seconds", "5"), CultureInfo.InvariantCulture);
     var repetitions = int.Parse(Option("--repetitions", "3"), CultureInfo.InvariantCulture);
-    var concurrency = int.Parse(Option("--concurrency", "4"), CultureInfo.InvariantCulture);
+    var concurrency = int.Parse(Option("--concurrency", args[0] == "clients" ? "16" : "4"), CultureInfo.InvariantCulture);
     var report = args[0] switch
     {
         "sessions" => await new Sessions(TimeSpan.FromSeconds(seconds), repetitions, concurrency).RunAsync(),
+        "clients" => await new Clients(TimeSpan.FromSeconds(seconds), repetitions, concurrency).RunAsync(),
         "compare" => await new ComparisonOrchestrator(TimeSpan.FromSeconds(seconds), repetitions, concurrency).RunAsync(),
         _ => await new Orchestrator(TimeSpan.FromSeconds(seconds), repetitions, concurrency).RunAsync(),
     };
@@ -37,5 +39,5 @@ if (args.Length >= 1 && args[0] is "run" or "sessions" or "compare")
     return 0;
 }
 
-Console.Error.WriteLine("usage: run|sessions|compare [--seconds 5] [--repetitions 3] [--concurrency 4] [--out file] | server <a|b|c|cmp-*> <folder>");
+Console.Error.WriteLine("usage: run|sessions|compare|clients [--seconds 5] [--repetitions 3] [--concurrency 4] [--out file] | server <a|b|c|cmp-*> <folder>");
 return 2;
