@@ -60,7 +60,7 @@ public sealed class FilesystemDeliveryTests : IDisposable
         {
             var options = new CertificateSourceOptions { Layout = CertificateDirectoryLayout.SpiffeFilesystem };
             Assert.True(options.IsConfigured);
-            Assert.Equal(leaf.ThumbprintSha256, CertificateMaterialLoader.Load(options).ThumbprintSha256);
+            Assert.Equal(leaf.ThumbprintSha256, CertificateMaterial.Load(options).ThumbprintSha256);
         }
         finally
         {

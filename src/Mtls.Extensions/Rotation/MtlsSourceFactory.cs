@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Mtls.Extensions.Infrastructure;
 using Mtls.Extensions.Internal;
 
 namespace Mtls.Extensions;
@@ -121,8 +122,8 @@ public sealed class MtlsSourceFactory : IDisposable
             name, () => TrustBundle.Load(options, configurationPath), files, reload ?? new MtlsReloadOptions(), _time, _loggerFactory.CreateLogger<ReloadingTrustBundleSource>(), _metrics));
     }
 
-    /// <summary>Re-reads every source now, as a file event would (useful after writing files in tests).</summary>
-    public void ReloadAll()
+    /// <summary>Re-reads every source now, as a file event would (a test hook: tests write files, then reload).</summary>
+    internal void ReloadAll()
     {
         foreach (var source in _sources.Values)
         {
@@ -140,9 +141,9 @@ public sealed class MtlsSourceFactory : IDisposable
         {
             if (source.IsValueCreated)
             {
-                if (source.Value is IReloadingSource reloading)
+                if (source.Value is IMtlsSourceStatus tracked)
                 {
-                    _registry.Remove(reloading);
+                    _registry.Remove(tracked);
                 }
 
                 source.Value.Dispose();
@@ -196,9 +197,9 @@ public sealed class MtlsSourceFactory : IDisposable
         var lazy = _sources.GetOrAdd(key, _ => new Lazy<IDisposable>(() =>
         {
             var source = create();
-            if (source is IReloadingSource reloading)
+            if (source is IMtlsSourceStatus tracked)
             {
-                _registry.Add(reloading);
+                _registry.Add(tracked);
             }
 
             return source;

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Mtls.Extensions.Infrastructure;
 using Mtls.Extensions.Internal;
 using Mtls.Extensions.Validation.Internal;
 
