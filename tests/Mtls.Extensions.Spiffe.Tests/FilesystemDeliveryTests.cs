@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Mtls.Extensions.Infrastructure;
 using Mtls.Extensions.Testing;
 
 namespace Mtls.Extensions.Spiffe.Tests;

@@ -67,7 +67,7 @@ public sealed class CertificateMaterial
     /// <summary>
     /// Loads the material the options describe, once, with the checks every source applies: the key pairs with the leaf,
     /// the chain is in order, the leaf is within its validity period, a half-written PEM file is refused. The reloading
-    /// sources (<see cref="MtlsSourceFactory"/>) load the same way; use this for a custom <see cref="ICertificateSourceProvider"/>.
+    /// sources (<see cref="Infrastructure.MtlsSourceFactory"/>) load the same way; use this for a custom <see cref="ICertificateSourceProvider"/>.
     /// </summary>
     /// <param name="options">Where the certificate comes from: files, a folder layout, a certificate store or inline PEM.</param>
     /// <param name="configurationPath">The configuration key of the options, for messages (e.g. <c>Mtls:Server:Certificate</c>).</param>

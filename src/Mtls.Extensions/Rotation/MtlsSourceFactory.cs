@@ -1,16 +1,20 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Mtls.Extensions.Infrastructure;
 using Mtls.Extensions.Internal;
 
-namespace Mtls.Extensions;
+namespace Mtls.Extensions.Infrastructure;
 
 /// <summary>
 /// Creates the watched, reloading certificate and trust bundle sources, one per name, and tracks them for
 /// health checks and the expiry gauge. Registered as a singleton by the <c>AddMutualTls</c> and
 /// <c>AddMtlsHttpClient</c> entry points; disposing the service provider stops every watcher.
 /// </summary>
+/// <remarks>
+/// Infrastructure for the sibling packages and for hosts that build their own entry point (resolve it from a service
+/// provider after <see cref="Microsoft.Extensions.DependencyInjection.MtlsCoreServiceCollectionExtensions.AddMtlsCore"/>);
+/// applications configure <c>AddMutualTls</c> and <c>AddMtlsHttpClient</c> instead.
+/// </remarks>
 public sealed class MtlsSourceFactory : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<IDisposable>> _sources = new(StringComparer.Ordinal);

@@ -62,7 +62,7 @@ public sealed class PeerCertificateValidator
     /// </param>
     /// <returns>A new policy.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="trust"/> is <see langword="null"/>.</exception>
-    public X509ChainPolicy CreateChainPolicy(TrustBundle trust, PeerRole role, bool verificationTimeIgnored = false)
+    internal X509ChainPolicy CreateChainPolicy(TrustBundle trust, PeerRole role, bool verificationTimeIgnored = false)
     {
         ArgumentNullException.ThrowIfNull(trust);
         var policy = new X509ChainPolicy
