@@ -2,7 +2,6 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Mtls.Extensions;
 using Mtls.Extensions.Infrastructure;
-using Mtls.Extensions.Internal;
 using Mtls.Extensions.Spiffe.Internal;
 
 namespace Microsoft.Extensions.DependencyInjection;

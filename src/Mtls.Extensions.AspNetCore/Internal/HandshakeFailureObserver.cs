@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
 using Mtls.Extensions.Infrastructure;
-using Mtls.Extensions.Internal;
 
 namespace Mtls.Extensions.AspNetCore.Internal;
 

@@ -6,7 +6,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using Mtls.Extensions.Infrastructure;
-using Mtls.Extensions.Internal;
 
 namespace Mtls.Extensions.AspNetCore.Internal;
 

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Mtls.Extensions.Infrastructure;
-using Mtls.Extensions.Internal;
 
 namespace Mtls.Extensions.Http.Internal;
 

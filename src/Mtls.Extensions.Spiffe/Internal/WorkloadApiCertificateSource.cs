@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 using Mtls.Extensions.Infrastructure;
-using Mtls.Extensions.Internal;
 
 namespace Mtls.Extensions.Spiffe.Internal;
 

@@ -3,7 +3,6 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
 using Mtls.Extensions.Infrastructure;
-using Mtls.Extensions.Internal;
 using Mtls.Extensions.Spiffe.Internal.WorkloadApi;
 
 namespace Mtls.Extensions.Spiffe.Internal;

@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 using Mtls.Extensions.Infrastructure;
-using Mtls.Extensions.Internal;
 
 namespace Mtls.Extensions.Spiffe.Internal;
 
