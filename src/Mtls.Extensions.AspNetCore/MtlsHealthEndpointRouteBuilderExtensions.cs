@@ -2,16 +2,13 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Mtls.Extensions;
-using Mtls.Extensions.Internal;
+using Mtls.Extensions.Infrastructure;
 
 namespace Microsoft.AspNetCore.Builder;
 
 /// <summary>Liveness and readiness probes for load balancers and Kubernetes, which carry no client certificate.</summary>
 public static class MtlsHealthEndpointRouteBuilderExtensions
 {
-    private static readonly string[] SourceKinds = ["certificate", "trust-bundle"];
-
     /// <summary>
     /// Maps <c>{prefix}/live</c> and <c>{prefix}/ready</c>: anonymous, answering only <c>Healthy</c> (200) or
     /// <c>Unhealthy</c> (503) as plain text, never a certificate, identity or error message. Liveness is healthy while the
@@ -40,13 +37,7 @@ public static class MtlsHealthEndpointRouteBuilderExtensions
         group.MapGet("/live", static context => WriteAsync(context, HealthStatus.Healthy)).AllowAnonymous();
         group.MapGet("/ready", static context =>
         {
-            var services = context.RequestServices;
-            var registry = services.GetRequiredService<MtlsSourceRegistry>();
-            var time = services.GetRequiredService<TimeProvider>();
-            var thresholds = new MtlsHealthCheckOptions();
-            var ready = services.GetServices<MtlsSourceDeclaration>()
-                .SelectMany(d => SourceKinds.Select(kind => new MtlsSourceHealthCheck(d.Name, kind, registry, time, thresholds)))
-                .All(check => check.Check().Status != HealthStatus.Unhealthy);
+            var ready = context.RequestServices.GetRequiredService<MtlsSourceRegistry>().IsReady();
             return WriteAsync(context, ready ? HealthStatus.Healthy : HealthStatus.Unhealthy);
         }).AllowAnonymous();
         return group;

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Mtls.Extensions.AspNetCore;
 using Mtls.Extensions.AspNetCore.Internal;
+using Mtls.Extensions.Infrastructure;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -78,7 +79,7 @@ public static class MutualTlsServiceCollectionExtensions
         services.TryAddSingleton<HandshakeFailureObserver>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, PlainHttpEndpointCheck>());
         services.AddAuthorization();
-        Mtls.Extensions.Internal.MtlsSourceDeclaration.Declare(services, "server");
+        MtlsSourceRegistry.Declare(services, "server");
 
         var authentication = services.AddAuthentication();
         var registered = services.Any(d => d.ServiceType == typeof(MutualTlsSchemeMarker));

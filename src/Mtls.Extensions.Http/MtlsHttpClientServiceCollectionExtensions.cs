@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Mtls.Extensions.Http;
 using Mtls.Extensions.Http.Internal;
+using Mtls.Extensions.Infrastructure;
 using Mtls.Extensions.Internal;
 using Polly;
 using Polly.Telemetry;
@@ -146,7 +147,7 @@ public static class MtlsHttpClientServiceCollectionExtensions
             services.AddSingleton(new MtlsHttpClientRegistration(name));
         }
 
-        MtlsSourceDeclaration.Declare(services, MtlsClientHandlerPool.SourceName(name));
+        MtlsSourceRegistry.Declare(services, MtlsClientHandlerPool.SourceName(name));
 
         builder.ConfigureHttpClient((sp, client) =>
         {

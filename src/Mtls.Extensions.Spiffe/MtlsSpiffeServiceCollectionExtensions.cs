@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Mtls.Extensions;
-using Mtls.Extensions.Internal;
+using Mtls.Extensions.Infrastructure;
 using Mtls.Extensions.Spiffe.Internal;
 
 namespace Microsoft.Extensions.DependencyInjection;

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Mtls.Extensions;
+using Mtls.Extensions.Infrastructure;
 using Mtls.Extensions.Internal;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -23,7 +24,7 @@ public static class MtlsCoreServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.AddMetrics();
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<MtlsSourceRegistry>();
+        services.TryAddSingleton(sp => new MtlsSourceRegistry(sp.GetRequiredService<TimeProvider>(), sp.GetServices<MtlsSourceDeclaration>));
         services.TryAddSingleton(sp => new MtlsMetrics(
             sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
             sp.GetRequiredService<MtlsSourceRegistry>(),

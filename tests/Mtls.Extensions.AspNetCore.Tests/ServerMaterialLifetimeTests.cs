@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Mtls.Extensions.AspNetCore.Internal;
+using Mtls.Extensions.Infrastructure;
 using Mtls.Extensions.Testing;
 using Xunit.Abstractions;
 

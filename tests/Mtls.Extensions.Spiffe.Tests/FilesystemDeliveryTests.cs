@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Mtls.Extensions.Infrastructure;
 using Mtls.Extensions.Testing;
 
 namespace Mtls.Extensions.Spiffe.Tests;
@@ -60,7 +61,7 @@ public sealed class FilesystemDeliveryTests : IDisposable
         {
             var options = new CertificateSourceOptions { Layout = CertificateDirectoryLayout.SpiffeFilesystem };
             Assert.True(options.IsConfigured);
-            Assert.Equal(leaf.ThumbprintSha256, CertificateMaterialLoader.Load(options).ThumbprintSha256);
+            Assert.Equal(leaf.ThumbprintSha256, CertificateMaterial.Load(options).ThumbprintSha256);
         }
         finally
         {

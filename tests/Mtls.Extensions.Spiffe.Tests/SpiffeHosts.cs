@@ -12,6 +12,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
+using Mtls.Extensions.Infrastructure;
 
 namespace Mtls.Extensions.Spiffe.Tests;
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Mtls.Extensions.Infrastructure;
 using Mtls.Extensions.Testing;
 
 namespace Mtls.Extensions.Spiffe.Tests;

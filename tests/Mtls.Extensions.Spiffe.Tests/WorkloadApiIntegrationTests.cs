@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Mtls.Extensions.Infrastructure;
 using Mtls.Extensions.Spiffe.Testing;
 using Mtls.Extensions.Testing;
 using Xunit.Abstractions;

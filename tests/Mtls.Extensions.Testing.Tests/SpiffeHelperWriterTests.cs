@@ -54,7 +54,7 @@ public sealed class SpiffeHelperWriterTests : IDisposable
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead, File.GetUnixFileMode(writer.CertificatePath));
         }
 
-        var material = CertificateMaterialLoader.Load(Options, timeProvider: _time);
+        var material = CertificateMaterial.Load(Options, timeProvider: _time);
         Assert.Equal(svid.ThumbprintSha256, material.ThumbprintSha256);
         Assert.Single(material.Intermediates);
     }
@@ -69,11 +69,11 @@ public sealed class SpiffeHelperWriterTests : IDisposable
 
         writer.WriteCertificateOnly(second);
 
-        var torn = Assert.Throws<CertificateLoadException>(() => CertificateMaterialLoader.Load(Options, timeProvider: _time));
+        var torn = Assert.Throws<CertificateLoadException>(() => CertificateMaterial.Load(Options, timeProvider: _time));
         Assert.Equal(CertificateLoadErrorKind.KeyMismatch, torn.Kind);
 
         writer.WriteKey(second);
-        Assert.Equal(second.ThumbprintSha256, CertificateMaterialLoader.Load(Options, timeProvider: _time).ThumbprintSha256);
+        Assert.Equal(second.ThumbprintSha256, CertificateMaterial.Load(Options, timeProvider: _time).ThumbprintSha256);
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
-using Mtls.Extensions.Internal;
+using Mtls.Extensions.Infrastructure;
 
 namespace Mtls.Extensions.AspNetCore.Internal;
 

@@ -5,8 +5,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
-using Mtls.Extensions.Handshake;
-using Mtls.Extensions.Internal;
+using Mtls.Extensions.Infrastructure;
 
 namespace Mtls.Extensions.AspNetCore.Internal;
 
@@ -53,7 +52,7 @@ internal sealed class MutualTlsServer : IDisposable
             var path = _initial.ConfigurationPath;
             var certificate = _sources.GetCertificateSource("server", _initial.Certificate, _initial.Reload, $"{path}:Certificate");
             var trust = _sources.GetTrustBundleSource("server", _initial.TrustedCa, _initial.Certificate, _initial.Reload, $"{path}:TrustedCa");
-            Mtls.Extensions.Internal.TrustDomainBundles.EnsureCovered(trust.Current, PeerOptions.AllowedPeers, $"{path}:AllowedPeers");
+            HandshakePolicy.EnsureCovered(trust.Current, PeerOptions.AllowedPeers, $"{path}:AllowedPeers");
             return (certificate, trust);
         });
         _optionsSubscription = options.OnChange((changed, name) =>

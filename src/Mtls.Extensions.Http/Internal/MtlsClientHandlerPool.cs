@@ -4,7 +4,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
-using Mtls.Extensions.Handshake;
+using Mtls.Extensions.Infrastructure;
 using Mtls.Extensions.Internal;
 
 namespace Mtls.Extensions.Http.Internal;
@@ -53,7 +53,7 @@ internal sealed class MtlsClientHandlerPool : IDisposable
         _certificate = sources.GetCertificateSource(SourceName(name), options.Certificate, options.Reload, $"{path}:Certificate");
         _trust = sources.GetTrustBundleSource(SourceName(name), options.TrustedCa, options.Certificate, options.Reload, $"{path}:TrustedCa");
         (_peerOptions, _checkHostName) = BuildPeerOptions(options, path);
-        Mtls.Extensions.Internal.TrustDomainBundles.EnsureCovered(_trust.Current, _peerOptions.AllowedPeers, $"{path}:ExpectedServer");
+        HandshakePolicy.EnsureCovered(_trust.Current, _peerOptions.AllowedPeers, $"{path}:ExpectedServer");
         var (material, trust) = AcquireCurrent();
         _current = CreateLease(material, trust);
         Log.ClientCreated(_logger, name, material.Certificate.Subject, material.ThumbprintSha256, trust.Describe());

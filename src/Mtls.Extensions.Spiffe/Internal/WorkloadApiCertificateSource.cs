@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
-using Mtls.Extensions.Internal;
+using Mtls.Extensions.Infrastructure;
 
 namespace Mtls.Extensions.Spiffe.Internal;
 
@@ -9,7 +9,7 @@ namespace Mtls.Extensions.Spiffe.Internal;
 /// hint (or the first), replaced when a message carries a different one. Its change token is the one
 /// Kestrel's selector and the client's handler recycling already follow, exactly as for files.
 /// </summary>
-internal sealed class WorkloadApiCertificateSource : ICertificateSource, IReloadingSource, IDisposable
+internal sealed class WorkloadApiCertificateSource : ICertificateSource, IMtlsSourceStatus, IDisposable
 {
     private readonly WorkloadApiClient _client;
     private readonly string? _hint;
@@ -56,8 +56,6 @@ internal sealed class WorkloadApiCertificateSource : ICertificateSource, IReload
 
     public IChangeToken GetChangeToken() => new CancellationChangeToken(Volatile.Read(ref _changes).Token);
 
-    /// <summary>The stream delivers changes; there is nothing to re-read.</summary>
-    public bool ReloadNow() => false;
 
     public void Dispose()
     {

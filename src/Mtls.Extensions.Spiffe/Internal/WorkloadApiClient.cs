@@ -2,7 +2,7 @@ using System.Net.Sockets;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
-using Mtls.Extensions.Internal;
+using Mtls.Extensions.Infrastructure;
 using Mtls.Extensions.Spiffe.Internal.WorkloadApi;
 
 namespace Mtls.Extensions.Spiffe.Internal;

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
-using Mtls.Extensions.Internal;
+using Mtls.Extensions.Infrastructure;
 
 namespace Mtls.Extensions.Spiffe.Internal;
 
@@ -9,7 +9,7 @@ namespace Mtls.Extensions.Spiffe.Internal;
 /// The trust bundles of the Workload API (the SVIDs' trust domains and the federated ones) as an
 /// <see cref="ITrustBundleSource"/>: one bundle per trust domain, replaced as a whole by every message.
 /// </summary>
-internal sealed class WorkloadApiTrustBundleSource : ITrustBundleSource, IReloadingSource, IDisposable
+internal sealed class WorkloadApiTrustBundleSource : ITrustBundleSource, IMtlsSourceStatus, IDisposable
 {
     private readonly WorkloadApiClient _client;
     private readonly ILogger _logger;
@@ -50,7 +50,6 @@ internal sealed class WorkloadApiTrustBundleSource : ITrustBundleSource, IReload
 
     public IChangeToken GetChangeToken() => new CancellationChangeToken(Volatile.Read(ref _changes).Token);
 
-    public bool ReloadNow() => false;
 
     public void Dispose()
     {

@@ -168,7 +168,7 @@ internal sealed class X509Context
         }
 
         var keyPem = new string(PemEncoding.Write("PRIVATE KEY", pkcs8.Span));
-        return CertificateMaterialLoader.Load(new CertificateSourceOptions { Pem = pem.ToString(), KeyPem = keyPem }, source, time);
+        return CertificateMaterial.Load(new CertificateSourceOptions { Pem = pem.ToString(), KeyPem = keyPem }, source, time);
     }
 
     private static string? TrustDomainOf(string key)

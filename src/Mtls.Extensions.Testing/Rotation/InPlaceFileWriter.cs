@@ -14,7 +14,7 @@ namespace Mtls.Extensions.Testing;
 /// // Leave tls.crt half written, check that the old certificate is still served, then finish the write.
 /// using (var write = InPlaceFileWriter.BeginWrite(certPath, next.ExportCertificatePem()))
 /// {
-///     source.ReloadAll();
+///     time.Advance(reload.PollInterval);   // the source polls on its FakeTimeProvider and reads the half-written file
 ///     Assert.Equal(old.ThumbprintSha256, source.Current.ThumbprintSha256);
 ///     write.Complete();
 /// }

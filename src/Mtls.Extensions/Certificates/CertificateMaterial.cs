@@ -64,6 +64,20 @@ public sealed class CertificateMaterial
     /// <value>Never <see langword="null"/>.</value>
     public string Source { get; }
 
+    /// <summary>
+    /// Loads the material the options describe, once, with the checks every source applies: the key pairs with the leaf,
+    /// the chain is in order, the leaf is within its validity period, a half-written PEM file is refused. The reloading
+    /// sources (<see cref="Infrastructure.MtlsSourceFactory"/>) load the same way; use this for a custom <see cref="ICertificateSourceProvider"/>.
+    /// </summary>
+    /// <param name="options">Where the certificate comes from: files, a folder layout, a certificate store or inline PEM.</param>
+    /// <param name="configurationPath">The configuration key of the options, for messages (e.g. <c>Mtls:Server:Certificate</c>).</param>
+    /// <param name="timeProvider">The clock used to reject an expired or not yet valid leaf; defaults to <see cref="TimeProvider.System"/>.</param>
+    /// <returns>The immutable snapshot.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> is <see langword="null"/>.</exception>
+    /// <exception cref="CertificateLoadException">The material is missing, unreadable, inconsistent or outside its validity period.</exception>
+    public static CertificateMaterial Load(CertificateSourceOptions options, string? configurationPath = null, TimeProvider? timeProvider = null) =>
+        CertificateMaterialLoader.Load(options, configurationPath, timeProvider);
+
     /// <summary>Creates a snapshot from a certificate that has its private key.</summary>
     /// <param name="certificate">The leaf, with its private key.</param>
     /// <param name="intermediates">The intermediates to send with it, leaf-most first.</param>

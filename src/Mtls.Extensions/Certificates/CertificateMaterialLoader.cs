@@ -8,9 +8,10 @@ namespace Mtls.Extensions;
 /// <summary>
 /// Loads our own certificate material (leaf, private key, intermediates) from PEM, PFX/PKCS#12, a
 /// certificate store, inline configuration or a folder in a known layout. Every failure is a
-/// <see cref="CertificateLoadException"/> naming the file or key and the problem.
+/// <see cref="CertificateLoadException"/> naming the file or key and the problem. The public entry is
+/// <see cref="CertificateMaterial.Load"/>.
 /// </summary>
-public static class CertificateMaterialLoader
+internal static class CertificateMaterialLoader
 {
     /// <summary>Loads the material the options describe.</summary>
     /// <param name="options">Where the certificate comes from.</param>

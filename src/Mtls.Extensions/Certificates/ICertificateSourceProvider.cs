@@ -3,7 +3,7 @@ namespace Mtls.Extensions;
 /// <summary>
 /// Creates certificate and trust bundle sources for a kind of <see cref="CertificateSourceOptions"/> that
 /// the core does not read itself (for example the SPIFFE Workload API). Register implementations as
-/// singletons in DI; <see cref="MtlsSourceFactory"/> asks them, in registration order, before it reads files.
+/// singletons in DI; <see cref="Infrastructure.MtlsSourceFactory"/> asks them, in registration order, before it reads files.
 /// </summary>
 public interface ICertificateSourceProvider
 {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Mtls.Extensions;
+using Mtls.Extensions.Infrastructure;
 using Mtls.Extensions.Internal;
 
 namespace Microsoft.Extensions.DependencyInjection;

@@ -4,7 +4,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Mtls.Extensions.Internal;
 
-namespace Mtls.Extensions.Handshake;
+namespace Mtls.Extensions.Infrastructure;
 
 /// <summary>
 /// Everything a TLS handshake needs to judge its peer, built once per trust snapshot, role and peer options, for the
@@ -14,9 +14,14 @@ namespace Mtls.Extensions.Handshake;
 /// its peer sent in its full handshake, against this snapshot's trust and the current time: accepted exactly when a
 /// full handshake would be.
 /// </summary>
-internal sealed class HandshakePolicy
+/// <remarks>
+/// Infrastructure for the sibling packages (<c>AddMutualTls</c>, <c>AddMtlsHttpClient</c>) and for hosts that run their
+/// own <see cref="SslStream"/>; applications configure the entry points instead. Build one per trust snapshot: the
+/// verdicts it caches belong to that snapshot.
+/// </remarks>
+public sealed class HandshakePolicy
 {
-    /// <summary>The protocols both sides negotiate.</summary>
+    /// <summary>The protocols both sides negotiate: TLS 1.2 and TLS 1.3.</summary>
     public const SslProtocols Protocols = SslProtocols.Tls12 | SslProtocols.Tls13;
 
     private const int VerdictCapacity = 4096;
@@ -28,6 +33,17 @@ internal sealed class HandshakePolicy
     private readonly bool _checkHostName;
     private readonly ConcurrentDictionary<(string LeafHash, string? Host), CachedVerdict> _verdicts = new();
 
+    /// <summary>Initializes a policy for one trust snapshot, peer role and set of peer options.</summary>
+    /// <param name="validator">The validator that decides trust.</param>
+    /// <param name="trust">The trust snapshot (the current <see cref="ITrustBundleSource.Current"/>).</param>
+    /// <param name="role">The role of the peer this policy judges: <see cref="PeerRole.Client"/> on a server.</param>
+    /// <param name="peerOptions">The peer validation options (see <see cref="BuildPeerOptions(PeerPolicySettings)"/>); not copied, do not change them afterwards.</param>
+    /// <param name="resumption">Whether TLS sessions may be resumed.</param>
+    /// <param name="chains">The chains of accepted full handshakes, for resumed sessions; normally <see cref="PeerChainCache.Shared"/>.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="metrics">The instruments handshakes are counted on, or <see langword="null"/>.</param>
+    /// <param name="checkHostName">Whether the callback checks the server certificate against the handshake's target host name (client side).</param>
+    /// <exception cref="ArgumentNullException">An argument other than <paramref name="metrics"/> is <see langword="null"/>.</exception>
     public HandshakePolicy(
         PeerCertificateValidator validator,
         TrustBundle trust,
@@ -39,6 +55,11 @@ internal sealed class HandshakePolicy
         MtlsMetrics? metrics,
         bool checkHostName = false)
     {
+        ArgumentNullException.ThrowIfNull(validator);
+        ArgumentNullException.ThrowIfNull(trust);
+        ArgumentNullException.ThrowIfNull(peerOptions);
+        ArgumentNullException.ThrowIfNull(chains);
+        ArgumentNullException.ThrowIfNull(time);
         _validator = validator;
         _chains = chains;
         _time = time;
@@ -53,18 +74,29 @@ internal sealed class HandshakePolicy
         ChainPolicy = validator.CreateChainPolicy(trust, role, verificationTimeIgnored: true);
     }
 
+    /// <summary>Gets the trust snapshot this policy judges against.</summary>
+    /// <value>The bundle the policy was built for; compare by reference to tell whether a newer snapshot needs a new policy.</value>
     public TrustBundle Trust { get; }
 
     /// <summary>Gets the role of the peer this policy judges.</summary>
+    /// <value>The peer's role.</value>
     public PeerRole Role { get; }
 
+    /// <summary>Gets the peer validation options this policy applies.</summary>
+    /// <value>The options the policy was built with.</value>
     public PeerValidationOptions PeerOptions { get; }
 
+    /// <summary>Gets whether TLS sessions may be resumed.</summary>
+    /// <value>The resumption setting the policy was built with.</value>
     public MtlsResumption Resumption { get; }
 
-    public X509ChainPolicy ChainPolicy { get; }
+    /// <summary>Gets the pinned chain policy handed to SslStream (one instance per snapshot; SslStream clones it).</summary>
+    internal X509ChainPolicy ChainPolicy { get; }
 
     /// <summary>Maps options to peer validation options; an identity that does not parse throws, naming its key.</summary>
+    /// <param name="settings">The strictness and the allowed identities, each with its configuration key.</param>
+    /// <returns>New peer validation options.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="settings"/> is <see langword="null"/>.</exception>
     /// <exception cref="InvalidOperationException">An allowed identity does not parse.</exception>
     public static PeerValidationOptions BuildPeerOptions(PeerPolicySettings settings)
     {
@@ -88,7 +120,26 @@ internal sealed class HandshakePolicy
         return peer;
     }
 
+    /// <summary>
+    /// Refuses allowed identities that name a trust domain the per-trust-domain bundle has no bundle for: no peer of it
+    /// could ever be accepted. Does nothing for a bundle without trust domains.
+    /// </summary>
+    /// <param name="trust">The trust snapshot.</param>
+    /// <param name="patterns">The allowed identities (AllowedPeers, ExpectedServer).</param>
+    /// <param name="configurationKey">The configuration key of <paramref name="patterns"/>, for the message.</param>
+    /// <exception cref="ArgumentNullException">An argument is <see langword="null"/>.</exception>
+    /// <exception cref="CertificateLoadException">A pattern names a trust domain without a bundle.</exception>
+    public static void EnsureCovered(TrustBundle trust, IEnumerable<PeerIdentityPattern> patterns, string configurationKey)
+    {
+        ArgumentNullException.ThrowIfNull(trust);
+        ArgumentNullException.ThrowIfNull(patterns);
+        ArgumentNullException.ThrowIfNull(configurationKey);
+        TrustDomainBundles.EnsureCovered(trust, patterns, configurationKey);
+    }
+
     /// <summary>Applies the TLS defaults to a server handshake that judges client certificates.</summary>
+    /// <param name="ssl">The server options of one handshake.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="ssl"/> is <see langword="null"/>.</exception>
     public void Apply(SslServerAuthenticationOptions ssl)
     {
         ArgumentNullException.ThrowIfNull(ssl);
@@ -104,6 +155,8 @@ internal sealed class HandshakePolicy
     }
 
     /// <summary>Applies the TLS defaults to a client handshake that judges server certificates.</summary>
+    /// <param name="ssl">The client options of one handshake (or of a handler's connections).</param>
+    /// <exception cref="ArgumentNullException"><paramref name="ssl"/> is <see langword="null"/>.</exception>
     public void Apply(SslClientAuthenticationOptions ssl)
     {
         ArgumentNullException.ThrowIfNull(ssl);
@@ -117,6 +170,9 @@ internal sealed class HandshakePolicy
     /// Creates the SslStream callback: judges the peer, hands the verdict to <paramref name="onVerdict"/>, and lets the
     /// handshake proceed when the peer is accepted (or always, with <paramref name="acceptInvalid"/>).
     /// </summary>
+    /// <param name="onVerdict">Called with the callback's sender (the <see cref="SslStream"/>) and the verdict, or <see langword="null"/>.</param>
+    /// <param name="acceptInvalid">Whether a rejected peer still completes the handshake (authorization decides later).</param>
+    /// <returns>The callback for <c>RemoteCertificateValidationCallback</c>.</returns>
     public RemoteCertificateValidationCallback CreateCallback(Action<object, HandshakeVerdict>? onVerdict, bool acceptInvalid = false) =>
         (sender, certificate, chain, _) =>
         {
@@ -127,7 +183,7 @@ internal sealed class HandshakePolicy
         };
 
     /// <summary>Judges the peer of one handshake, from what SslStream handed the validation callback.</summary>
-    public HandshakeVerdict Judge(X509Certificate? certificate, X509Chain? chain, string? hostName = null)
+    internal HandshakeVerdict Judge(X509Certificate? certificate, X509Chain? chain, string? hostName = null)
     {
         var leaf = certificate as X509Certificate2 ?? (certificate is null ? null : X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
         if (leaf is null)
@@ -172,7 +228,7 @@ internal sealed class HandshakePolicy
     /// Judges a known chain against this policy's trust and options at the current time: a resumed session, or an open
     /// connection after a change. An accepted verdict of this policy is reused until the chain's earliest notAfter.
     /// </summary>
-    public PeerValidationResult Revalidate(PeerChain chain, string? hostName = null)
+    internal PeerValidationResult Revalidate(PeerChain chain, string? hostName = null)
     {
         ArgumentNullException.ThrowIfNull(chain);
         if (_verdicts.TryGetValue((chain.LeafHash, hostName), out var cached) && _time.GetUtcNow() < cached.ValidUntil)
@@ -190,7 +246,7 @@ internal sealed class HandshakePolicy
     }
 
     /// <summary>Gets when an accepted chain stops being valid: its earliest notAfter, the pinned anchors included.</summary>
-    public DateTimeOffset ValidUntil(PeerChain chain)
+    internal DateTimeOffset ValidUntil(PeerChain chain)
     {
         var until = chain.NotAfter;
         var top = chain.Intermediates.Count > 0 ? chain.Intermediates[^1] : chain.Leaf;

@@ -1,8 +1,29 @@
-namespace Mtls.Extensions.Handshake;
+namespace Mtls.Extensions.Infrastructure;
 
-/// <summary>What one handshake decided about its peer.</summary>
-/// <param name="Result">The verdict.</param>
-/// <param name="Resumed">Whether the peer resumed a session (its handshake carried the leaf only and the chain of its full handshake was used).</param>
-/// <param name="Chain">The peer's leaf and intermediates when accepted; what the connection is re-judged with when trust changes.</param>
-/// <param name="ValidUntil">When accepted: the earliest notAfter of the leaf, its intermediates and the anchors; the connection ends then.</param>
-internal sealed record HandshakeVerdict(PeerValidationResult Result, bool Resumed, PeerChain? Chain, DateTimeOffset ValidUntil);
+/// <summary>What one handshake decided about its peer; handed to the callback of <see cref="HandshakePolicy.CreateCallback"/>.</summary>
+/// <remarks>Infrastructure for the sibling packages and for hosts that run their own SslStream.</remarks>
+public sealed class HandshakeVerdict
+{
+    internal HandshakeVerdict(PeerValidationResult result, bool resumed, PeerChain? chain, DateTimeOffset validUntil)
+    {
+        Result = result;
+        Resumed = resumed;
+        Chain = chain;
+        ValidUntil = validUntil;
+    }
+
+    /// <summary>Gets the verdict on the peer's certificate.</summary>
+    /// <value>Accepted with the peer's identity, or rejected with a reason.</value>
+    public PeerValidationResult Result { get; }
+
+    /// <summary>Gets whether the peer resumed a session.</summary>
+    /// <value><see langword="true"/> when the handshake carried the leaf only and the chain of its full handshake was judged.</value>
+    public bool Resumed { get; }
+
+    /// <summary>Gets when an accepted peer stops being valid.</summary>
+    /// <value>When accepted: the earliest notAfter of the leaf, its intermediates and the anchors (a connection should end then); otherwise <see langword="default"/>.</value>
+    public DateTimeOffset ValidUntil { get; }
+
+    /// <summary>Gets the peer's leaf and intermediates when accepted: what the connection is judged again with when trust changes.</summary>
+    internal PeerChain? Chain { get; }
+}

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Mtls.Extensions.Handshake;
+namespace Mtls.Extensions.Infrastructure;
 
 /// <summary>
 /// A peer's leaf and the intermediates it sent in a full handshake, copied out of the handshake (SslStream disposes its

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Mtls.Extensions.Handshake;
+namespace Mtls.Extensions.Infrastructure;
 
 /// <summary>
 /// The intermediates peers sent in accepted full handshakes, by SHA-256 of the leaf, so that a resumed session (whose
@@ -12,26 +12,30 @@ namespace Mtls.Extensions.Handshake;
 /// each entry is a hash and a reference to interned intermediates, at most <see cref="Capacity"/> leaves (the oldest go
 /// first) and <see cref="IntermediateCapacity"/> distinct intermediates, so no peer can grow it without limit.
 /// </summary>
-internal sealed class PeerChainCache(int capacity = PeerChainCache.DefaultCapacity)
+/// <remarks>Infrastructure: hand <see cref="Shared"/> to every <see cref="HandshakePolicy"/>.</remarks>
+public sealed class PeerChainCache
 {
-    public const int DefaultCapacity = 65536;
-    public const int IntermediateCapacity = 1024;
+    internal const int DefaultCapacity = 65536;
+    internal const int IntermediateCapacity = 1024;
 
     private readonly ConcurrentDictionary<string, X509Certificate2[]> _chains = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _order = new();
     private readonly ConcurrentDictionary<string, X509Certificate2> _intermediates = new(StringComparer.Ordinal);
 
+    internal PeerChainCache(int capacity = DefaultCapacity) => Capacity = capacity;
+
     /// <summary>Gets the cache every server and client in the process shares.</summary>
+    /// <value>The process-wide cache.</value>
     public static PeerChainCache Shared { get; } = new();
 
-    public int Capacity { get; } = capacity;
+    internal int Capacity { get; }
 
-    public int Count => _chains.Count;
+    internal int Count => _chains.Count;
 
-    public bool TryGet(string leafHash, out X509Certificate2[] intermediates) => _chains.TryGetValue(leafHash, out intermediates!);
+    internal bool TryGet(string leafHash, out X509Certificate2[] intermediates) => _chains.TryGetValue(leafHash, out intermediates!);
 
     /// <summary>Keeps the intermediates of the latest accepted full handshake of a leaf.</summary>
-    public void Remember(PeerChain chain)
+    internal void Remember(PeerChain chain)
     {
         if (_chains.TryGetValue(chain.LeafHash, out var known) && Same(known, chain.Intermediates))
         {

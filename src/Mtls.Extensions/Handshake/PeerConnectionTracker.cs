@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Mtls.Extensions.Internal;
 
-namespace Mtls.Extensions.Handshake;
+namespace Mtls.Extensions.Infrastructure;
 
 /// <summary>
 /// The open connections of accepted peers, so that a connection ends when its peer's trust does: when the trust bundle
@@ -11,7 +11,8 @@ namespace Mtls.Extensions.Handshake;
 /// Closing is the caller's graceful close (Kestrel: <c>RequestClose()</c>); each connection is closed, logged and
 /// counted once. Timers come from the <see cref="TimeProvider"/>.
 /// </summary>
-internal sealed class PeerConnectionTracker : IDisposable
+/// <remarks>Infrastructure for the sibling packages and for hosts that run their own SslStream.</remarks>
+public sealed class PeerConnectionTracker : IDisposable
 {
     // Timer due times are limited to about 49 days; a longer wait re-arms.
     private static readonly TimeSpan MaxDue = TimeSpan.FromDays(30);
@@ -23,8 +24,16 @@ internal sealed class PeerConnectionTracker : IDisposable
     private readonly ILogger _logger;
     private long _nextId;
 
+    /// <summary>Initializes a tracker for the connections of peers of one role.</summary>
+    /// <param name="role">The role of the tracked peers: <see cref="PeerRole.Client"/> on a server.</param>
+    /// <param name="time">The clock whose timers end expired connections.</param>
+    /// <param name="metrics">The instruments closed connections are counted on, or <see langword="null"/>.</param>
+    /// <param name="logger">The logger of the connection-closing event.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="time"/> or <paramref name="logger"/> is <see langword="null"/>.</exception>
     public PeerConnectionTracker(PeerRole role, TimeProvider time, MtlsMetrics? metrics, ILogger logger)
     {
+        ArgumentNullException.ThrowIfNull(time);
+        ArgumentNullException.ThrowIfNull(logger);
         _role = role;
         _time = time;
         _metrics = metrics;
@@ -32,6 +41,7 @@ internal sealed class PeerConnectionTracker : IDisposable
     }
 
     /// <summary>Gets the number of tracked open connections.</summary>
+    /// <value>The connections tracked and not yet closed or disposed.</value>
     public int Count => _connections.Count;
 
     /// <summary>Tracks an accepted connection until the returned registration is disposed (the connection closed).</summary>
@@ -39,6 +49,9 @@ internal sealed class PeerConnectionTracker : IDisposable
     /// <param name="verdict">The handshake's accepted verdict.</param>
     /// <param name="hostName">The host name the peer was judged for (client side), or <see langword="null"/>.</param>
     /// <param name="close">Closes the connection gracefully.</param>
+    /// <returns>The registration; dispose it when the connection closes.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="verdict"/> or <paramref name="close"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="verdict"/> did not accept its peer.</exception>
     public IDisposable Track(string name, HandshakeVerdict verdict, string? hostName, Action close)
     {
         ArgumentNullException.ThrowIfNull(verdict);
@@ -55,7 +68,9 @@ internal sealed class PeerConnectionTracker : IDisposable
     }
 
     /// <summary>Judges every open connection against <paramref name="policy"/> now; closes those no longer accepted.</summary>
+    /// <param name="policy">The policy of the trust and options now in force.</param>
     /// <returns>The number of connections closed.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="policy"/> is <see langword="null"/>.</exception>
     public int Revalidate(HandshakePolicy policy)
     {
         ArgumentNullException.ThrowIfNull(policy);
@@ -83,6 +98,7 @@ internal sealed class PeerConnectionTracker : IDisposable
         return closed;
     }
 
+    /// <summary>Stops tracking every connection (their expiry timers end); closes none.</summary>
     public void Dispose()
     {
         foreach (var tracked in _connections.Values)

@@ -1,10 +1,16 @@
-namespace Mtls.Extensions.Handshake;
+namespace Mtls.Extensions.Infrastructure;
 
 /// <summary>
 /// The options both sides map to peer validation: strictness and the allowed identities, each identity with the
-/// configuration key it came from (so that one that does not parse is reported by its key).
+/// configuration key it came from (so that one that does not parse is reported by its key). The input of
+/// <see cref="HandshakePolicy.BuildPeerOptions(PeerPolicySettings)"/>.
 /// </summary>
-internal sealed record PeerPolicySettings(
+/// <param name="AllowMissingExtendedKeyUsage">Whether a peer leaf without an extended key usage extension is accepted.</param>
+/// <param name="MaxChainDepth">The most intermediates between the peer's leaf and a pinned anchor.</param>
+/// <param name="RequireSpiffeId">Whether the peer must carry exactly one valid SPIFFE ID.</param>
+/// <param name="AllowedPeers">The allowed identities as written in configuration, each with its configuration key (<c>Mtls:Server:AllowedPeers:0</c>).</param>
+/// <remarks>Infrastructure for the sibling packages.</remarks>
+public sealed record PeerPolicySettings(
     bool AllowMissingExtendedKeyUsage,
     int MaxChainDepth,
     bool RequireSpiffeId,

@@ -3,13 +3,18 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Mtls.Extensions.Internal;
 
-namespace Mtls.Extensions;
+namespace Mtls.Extensions.Infrastructure;
 
 /// <summary>
 /// Creates the watched, reloading certificate and trust bundle sources, one per name, and tracks them for
 /// health checks and the expiry gauge. Registered as a singleton by the <c>AddMutualTls</c> and
 /// <c>AddMtlsHttpClient</c> entry points; disposing the service provider stops every watcher.
 /// </summary>
+/// <remarks>
+/// Infrastructure for the sibling packages and for hosts that build their own entry point (resolve it from a service
+/// provider after <see cref="Microsoft.Extensions.DependencyInjection.MtlsCoreServiceCollectionExtensions.AddMtlsCore"/>);
+/// applications configure <c>AddMutualTls</c> and <c>AddMtlsHttpClient</c> instead.
+/// </remarks>
 public sealed class MtlsSourceFactory : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<IDisposable>> _sources = new(StringComparer.Ordinal);
@@ -121,8 +126,8 @@ public sealed class MtlsSourceFactory : IDisposable
             name, () => TrustBundle.Load(options, configurationPath), files, reload ?? new MtlsReloadOptions(), _time, _loggerFactory.CreateLogger<ReloadingTrustBundleSource>(), _metrics));
     }
 
-    /// <summary>Re-reads every source now, as a file event would (useful after writing files in tests).</summary>
-    public void ReloadAll()
+    /// <summary>Re-reads every source now, as a file event would (a test hook: tests write files, then reload).</summary>
+    internal void ReloadAll()
     {
         foreach (var source in _sources.Values)
         {
@@ -140,9 +145,9 @@ public sealed class MtlsSourceFactory : IDisposable
         {
             if (source.IsValueCreated)
             {
-                if (source.Value is IReloadingSource reloading)
+                if (source.Value is IMtlsSourceStatus tracked)
                 {
-                    _registry.Remove(reloading);
+                    _registry.Remove(tracked);
                 }
 
                 source.Value.Dispose();
@@ -196,9 +201,9 @@ public sealed class MtlsSourceFactory : IDisposable
         var lazy = _sources.GetOrAdd(key, _ => new Lazy<IDisposable>(() =>
         {
             var source = create();
-            if (source is IReloadingSource reloading)
+            if (source is IMtlsSourceStatus tracked)
             {
-                _registry.Add(reloading);
+                _registry.Add(tracked);
             }
 
             return source;

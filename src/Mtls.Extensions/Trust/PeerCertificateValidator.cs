@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Mtls.Extensions.Infrastructure;
 using Mtls.Extensions.Internal;
 using Mtls.Extensions.Validation.Internal;
 
@@ -61,7 +62,7 @@ public sealed class PeerCertificateValidator
     /// </param>
     /// <returns>A new policy.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="trust"/> is <see langword="null"/>.</exception>
-    public X509ChainPolicy CreateChainPolicy(TrustBundle trust, PeerRole role, bool verificationTimeIgnored = false)
+    internal X509ChainPolicy CreateChainPolicy(TrustBundle trust, PeerRole role, bool verificationTimeIgnored = false)
     {
         ArgumentNullException.ThrowIfNull(trust);
         var policy = new X509ChainPolicy

@@ -32,7 +32,7 @@ public sealed class TrustedCaOptions
 
     /// <summary>Gets a value indicating whether per-trust-domain bundles are configured.</summary>
     /// <value><see langword="true"/> when <see cref="Bundles"/> has an entry or <see cref="BundlesDirectory"/> is set.</value>
-    public bool HasTrustDomainBundles => Bundles.Count > 0 || !string.IsNullOrWhiteSpace(BundlesDirectory);
+    internal bool HasTrustDomainBundles => Bundles.Count > 0 || !string.IsNullOrWhiteSpace(BundlesDirectory);
 
     /// <summary>Gets a value indicating whether a bundle is configured.</summary>
     /// <value><see langword="true"/> when <see cref="Path"/>, <see cref="Pem"/>, <see cref="Bundles"/> or <see cref="BundlesDirectory"/> is set.</value>

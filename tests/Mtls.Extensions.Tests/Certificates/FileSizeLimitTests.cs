@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Mtls.Extensions.Infrastructure;
 using Mtls.Extensions.Internal;
 using Mtls.Extensions.Testing;
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
+using Mtls.Extensions.Infrastructure;
 using Mtls.Extensions.Internal;
 using Mtls.Extensions.Testing;
 

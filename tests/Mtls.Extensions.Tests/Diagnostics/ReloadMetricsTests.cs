@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Mtls.Extensions.Infrastructure;
 using Mtls.Extensions.Testing;
 
 namespace Mtls.Extensions.Tests;

@@ -1,6 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Time.Testing;
-using Mtls.Extensions.Handshake;
+using Mtls.Extensions.Infrastructure;
 using Mtls.Extensions.Testing;
 
 namespace Mtls.Extensions.Tests.Handshake;

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Extensions.Time.Testing;
+using Mtls.Extensions.Infrastructure;
 using Mtls.Extensions.Internal;
 using Mtls.Extensions.Testing;
 using Xunit.Abstractions;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Mtls.Extensions.Infrastructure;
 
 namespace Mtls.Extensions.Internal;
 

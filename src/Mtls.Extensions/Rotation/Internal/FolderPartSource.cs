@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
+using Mtls.Extensions.Infrastructure;
 
 namespace Mtls.Extensions.Internal;
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Mtls.Extensions.Infrastructure;
 
 namespace Mtls.Extensions.Internal;
 

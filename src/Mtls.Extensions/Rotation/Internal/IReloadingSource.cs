@@ -1,23 +1,11 @@
+using Mtls.Extensions.Infrastructure;
+
 namespace Mtls.Extensions.Internal;
 
-/// <summary>What health checks and the expiry gauge see of a source.</summary>
-internal interface IReloadingSource
+/// <summary>A source this package reloads itself (files, stores, folders): its status plus what tests and the factory drive.</summary>
+internal interface IReloadingSource : IMtlsSourceStatus
 {
-    string Name { get; }
-
-    string Kind { get; }
-
-    DateTimeOffset LastSuccess { get; }
-
-    DateTimeOffset? LastFailure { get; }
-
-    Exception? LastError { get; }
-
-    IReadOnlyList<CertificateLifetime> Lifetimes { get; }
-
     long Version { get; }
 
     bool ReloadNow();
 }
-
-internal readonly record struct CertificateLifetime(string Kind, string Subject, string ThumbprintSha256, DateTimeOffset NotBefore, DateTimeOffset NotAfter);

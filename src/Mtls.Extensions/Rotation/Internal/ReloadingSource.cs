@@ -1,6 +1,7 @@
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
+using Mtls.Extensions.Infrastructure;
 
 namespace Mtls.Extensions.Internal;
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
+using Mtls.Extensions.Infrastructure;
 
 namespace Mtls.Extensions.Internal;
 

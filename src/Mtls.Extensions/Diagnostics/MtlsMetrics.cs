@@ -2,11 +2,17 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
+using Mtls.Extensions.Internal;
 
-namespace Mtls.Extensions.Internal;
+namespace Mtls.Extensions.Infrastructure;
 
 /// <summary>Every instrument of the <c>Mtls.Extensions</c> meter. Tags are low-cardinality: never a thumbprint or subject.</summary>
-internal sealed class MtlsMetrics
+/// <remarks>
+/// Infrastructure for the sibling packages, which record on the same instruments; one instance per service provider,
+/// registered by <see cref="Microsoft.Extensions.DependencyInjection.MtlsCoreServiceCollectionExtensions.AddMtlsCore"/>.
+/// Applications read the instruments with a meter listener or OpenTelemetry (<see cref="MtlsDiagnostics.MeterName"/>).
+/// </remarks>
+public sealed class MtlsMetrics
 {
     private readonly Counter<long> _validations;
     private readonly Counter<long> _reloads;
@@ -15,7 +21,7 @@ internal sealed class MtlsMetrics
     private readonly Counter<long> _handshakes;
     private readonly Counter<long> _closed;
 
-    public MtlsMetrics(IMeterFactory meterFactory, MtlsSourceRegistry registry, TimeProvider timeProvider)
+    internal MtlsMetrics(IMeterFactory meterFactory, MtlsSourceRegistry registry, TimeProvider timeProvider)
     {
         var meter = meterFactory.Create(MtlsDiagnostics.MeterName);
         _validations = meter.CreateCounter<long>(MtlsDiagnostics.ValidationsInstrument, "{validation}", "Peer certificates checked against the pinned CA.");
@@ -28,6 +34,9 @@ internal sealed class MtlsMetrics
         meter.CreateObservableGauge(MtlsDiagnostics.TimeToExpiryInstrument, () => ObserveExpiry(registry, timeProvider), "s", "Seconds until the loaded certificate or pinned CA expires.");
     }
 
+    /// <summary>Counts one peer certificate judged (<see cref="MtlsDiagnostics.ValidationsInstrument"/>).</summary>
+    /// <param name="role">The peer's role.</param>
+    /// <param name="reason">The rejection reason, or <see cref="MtlsRejectionReason.None"/> when accepted.</param>
     public void Validated(PeerRole role, MtlsRejectionReason reason)
     {
         if (!_validations.Enabled)
@@ -48,7 +57,7 @@ internal sealed class MtlsMetrics
         _validations.Add(1, tags);
     }
 
-    public void Handshake(PeerRole role, bool resumed, MtlsRejectionReason reason)
+    internal void Handshake(PeerRole role, bool resumed, MtlsRejectionReason reason)
     {
         if (!_handshakes.Enabled)
         {
@@ -69,6 +78,10 @@ internal sealed class MtlsMetrics
         _handshakes.Add(1, tags);
     }
 
+    /// <summary>Counts one connection ended because its peer no longer qualifies (<see cref="MtlsDiagnostics.ConnectionsClosedInstrument"/>).</summary>
+    /// <param name="role">The peer's role.</param>
+    /// <param name="expired">Whether the peer's certificate chain expired (otherwise the trust or the allowed peers changed).</param>
+    /// <param name="reason">Why the peer no longer qualifies.</param>
     public void ConnectionClosed(PeerRole role, bool expired, MtlsRejectionReason reason)
     {
         if (_closed.Enabled)
@@ -82,6 +95,10 @@ internal sealed class MtlsMetrics
         }
     }
 
+    /// <summary>Counts one reload of a certificate or trust bundle source (<see cref="MtlsDiagnostics.ReloadsInstrument"/>).</summary>
+    /// <param name="source">The source's name (<c>server</c>, <c>client:inventory</c>).</param>
+    /// <param name="kind">The source's kind: <c>certificate</c> or <c>trust-bundle</c>.</param>
+    /// <param name="succeeded">Whether the reload succeeded.</param>
     public void Reloaded(string source, string kind, bool succeeded)
     {
         if (_reloads.Enabled)
@@ -91,6 +108,8 @@ internal sealed class MtlsMetrics
         }
     }
 
+    /// <summary>Counts one HTTP client primary handler replaced after a rotation (<see cref="MtlsDiagnostics.HandlerRecyclesInstrument"/>).</summary>
+    /// <param name="client">The client's name.</param>
     public void HandlerRecycled(string client)
     {
         if (_recycles.Enabled)
@@ -99,8 +118,12 @@ internal sealed class MtlsMetrics
         }
     }
 
+    /// <summary>Counts one more live HTTP client primary handler (<see cref="MtlsDiagnostics.ActiveHandlersInstrument"/>).</summary>
+    /// <param name="client">The client's name.</param>
     public void HandlerCreated(string client) => Interlocked.Increment(ref _activeHandlers.GetOrAdd(client, static _ => new StrongBox<long>()).Value);
 
+    /// <summary>Counts one live HTTP client primary handler fewer (<see cref="MtlsDiagnostics.ActiveHandlersInstrument"/>).</summary>
+    /// <param name="client">The client's name.</param>
     public void HandlerDisposed(string client) => Interlocked.Decrement(ref _activeHandlers.GetOrAdd(client, static _ => new StrongBox<long>()).Value);
 
     private IEnumerable<Measurement<long>> ObserveActiveHandlers()

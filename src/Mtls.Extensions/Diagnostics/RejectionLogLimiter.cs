@@ -1,14 +1,19 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Mtls.Extensions.Internal;
 
-namespace Mtls.Extensions.Internal;
+namespace Mtls.Extensions.Infrastructure;
 
 /// <summary>
 /// Rate limit of rejection logging, per reason: the first <see cref="MtlsLoggingOptions.RejectionLogBurst"/> of an
 /// interval are logged in full, the rest are counted (with their distinct remote addresses) and summed up in one
 /// line when the interval ends. Counting in metrics is not this type's business and is never limited.
 /// </summary>
-internal sealed class RejectionLogLimiter
+/// <remarks>
+/// Infrastructure for the sibling packages, whose rejections share the limit with the validator's; one instance per
+/// service provider, registered by <see cref="Microsoft.Extensions.DependencyInjection.MtlsCoreServiceCollectionExtensions.AddMtlsCore"/>.
+/// </remarks>
+public sealed class RejectionLogLimiter
 {
     private const int MaxTrackedAddresses = 10_000;
 
@@ -20,7 +25,7 @@ internal sealed class RejectionLogLimiter
     private readonly Func<MtlsLoggingOptions> _options;
     private readonly Window?[] _windows = new Window?[Enum.GetValues<MtlsRejectionReason>().Length + 1];
 
-    public RejectionLogLimiter(ILogger logger, TimeProvider time, Func<MtlsLoggingOptions> options)
+    internal RejectionLogLimiter(ILogger logger, TimeProvider time, Func<MtlsLoggingOptions> options)
     {
         _logger = logger;
         _time = time;
@@ -28,10 +33,10 @@ internal sealed class RejectionLogLimiter
     }
 
     /// <summary>Gets the remote address of the handshake being judged on this thread, when the caller set one.</summary>
-    public static string? CurrentRemoteAddress => t_remoteAddress;
+    internal static string? CurrentRemoteAddress => t_remoteAddress;
 
     /// <summary>Sets the remote address of the handshake judged on this thread (the validation callback is synchronous); returns the previous one.</summary>
-    public static string? SetRemoteAddress(string? address)
+    internal static string? SetRemoteAddress(string? address)
     {
         var previous = t_remoteAddress;
         t_remoteAddress = address;
@@ -39,8 +44,14 @@ internal sealed class RejectionLogLimiter
     }
 
     /// <summary>Runs a validation with the remote address known to the rejection log (for its summaries).</summary>
+    /// <typeparam name="T">The validation's result.</typeparam>
+    /// <param name="address">The peer's remote address (see <see cref="Describe(EndPoint?)"/>), or <see langword="null"/>.</param>
+    /// <param name="validate">The synchronous validation, for example a TLS certificate validation callback.</param>
+    /// <returns>What <paramref name="validate"/> returned.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="validate"/> is <see langword="null"/>.</exception>
     public static T WithRemoteAddress<T>(string? address, Func<T> validate)
     {
+        ArgumentNullException.ThrowIfNull(validate);
         var previous = SetRemoteAddress(address);
         try
         {
@@ -52,6 +63,9 @@ internal sealed class RejectionLogLimiter
         }
     }
 
+    /// <summary>Describes a remote endpoint as the rejection log counts it: the IP address without the port, or the escaped endpoint.</summary>
+    /// <param name="endPoint">The remote endpoint, or <see langword="null"/>.</param>
+    /// <returns>The address, or <see langword="null"/> for <see langword="null"/>.</returns>
     public static string? Describe(EndPoint? endPoint) => endPoint switch
     {
         null => null,
@@ -60,6 +74,9 @@ internal sealed class RejectionLogLimiter
     };
 
     /// <summary>Counts one rejection; returns whether it is to be logged in full.</summary>
+    /// <param name="reason">The rejection's reason; each reason has its own limit.</param>
+    /// <param name="remoteAddress">The peer's address for the summary, or <see langword="null"/> for the one set by <see cref="WithRemoteAddress"/>.</param>
+    /// <returns><see langword="true"/> when the caller logs the rejection; otherwise it is counted in the next summary.</returns>
     public bool ShouldLog(MtlsRejectionReason reason, string? remoteAddress = null)
     {
         var index = (int)reason;
