@@ -11,6 +11,20 @@ public sealed class MtlsHttpClientOptionsCustomValidatorTests(ClientPki pki) : I
 {
     private const string Name = "inventory";
 
+    private IHost BuildHost(Dictionary<string, string?> extra)
+    {
+        var (clientCert, clientKey) = pki.Write(pki.Orders);
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Mtls:Clients:inventory:Certificate:Path"] = clientCert,
+            ["Mtls:Clients:inventory:Certificate:KeyPath"] = clientKey,
+            ["Mtls:Clients:inventory:TrustedCa:Path"] = pki.CaPath,
+        }.Concat(extra));
+        builder.Services.AddMtlsHttpClient(Name);
+        return builder.Build();
+    }
+
     private static MtlsHttpClientOptions Valid() => new()
     {
         Certificate = { Path = "/etc/tls/tls.crt", KeyPath = "/etc/tls/tls.key" },
@@ -95,17 +109,10 @@ public sealed class MtlsHttpClientOptionsCustomValidatorTests(ClientPki pki) : I
     [Fact]
     public async Task StartAsync_ConfigurationPathKey_IsAnUnknownKey()
     {
-        var (clientCert, clientKey) = pki.Write(pki.Orders);
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        using var host = BuildHost(new()
         {
-            ["Mtls:Clients:inventory:Certificate:Path"] = clientCert,
-            ["Mtls:Clients:inventory:Certificate:KeyPath"] = clientKey,
-            ["Mtls:Clients:inventory:TrustedCa:Path"] = pki.CaPath,
             ["Mtls:Clients:inventory:ConfigurationPath"] = "Somewhere:Else",
         });
-        builder.Services.AddMtlsHttpClient(Name);
-        using var host = builder.Build();
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync());
 
@@ -115,18 +122,11 @@ public sealed class MtlsHttpClientOptionsCustomValidatorTests(ClientPki pki) : I
     [Fact]
     public async Task StartAsync_OutOfRangeValuesFromConfiguration_NameTheirKeys()
     {
-        var (clientCert, clientKey) = pki.Write(pki.Orders);
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        using var host = BuildHost(new()
         {
-            ["Mtls:Clients:inventory:Certificate:Path"] = clientCert,
-            ["Mtls:Clients:inventory:Certificate:KeyPath"] = clientKey,
-            ["Mtls:Clients:inventory:TrustedCa:Path"] = pki.CaPath,
             ["Mtls:Clients:inventory:MaxChainDepth"] = "0",
             ["Mtls:Clients:inventory:Reload:DebounceDelay"] = "00:05:00",
         });
-        builder.Services.AddMtlsHttpClient(Name);
-        using var host = builder.Build();
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
