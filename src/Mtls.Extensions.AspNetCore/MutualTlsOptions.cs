@@ -11,6 +11,7 @@ public sealed class MutualTlsOptions : MtlsEndpointOptions
     /// (<c>spiffe://example.org</c>), a path prefix (<c>spiffe://example.org/ns/prod/*</c>), a DNS name or an IP address.
     /// </summary>
     /// <value>The default is empty: any peer that chains to a pinned CA.</value>
+    [Internal.AllowedPeers]
     public IList<string> AllowedPeers { get; set; } = [];
 
     /// <summary>Gets or sets whether the handshake demands a valid client certificate.</summary>

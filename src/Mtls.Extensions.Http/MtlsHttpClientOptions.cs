@@ -13,6 +13,7 @@ public sealed class MtlsHttpClientOptions : MtlsEndpointOptions
     internal const string MustBePositive = "{0}: {1} must be positive.";
 
     /// <summary>Gets or sets the server's base URI (configuration key <c>BaseAddress</c>); must be <c>https</c>.</summary>
+    [Internal.HttpsUri]
     public Uri? BaseAddress { get; set; }
 
     /// <summary>
@@ -21,6 +22,7 @@ public sealed class MtlsHttpClientOptions : MtlsEndpointOptions
     /// (<c>spiffe://example.org/ns/prod/*</c>) or a DNS name; several separated by commas (any one suffices).
     /// When empty (the default) the request's host must match one of the certificate's DNS or IP SANs (never the CN).
     /// </summary>
+    [Internal.ExpectedServer]
     public string? ExpectedServer { get; set; }
 
     /// <summary>Gets or sets how long a TCP connect plus TLS handshake may take (default 10 seconds).</summary>

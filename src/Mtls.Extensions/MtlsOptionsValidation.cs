@@ -10,6 +10,7 @@ public static class MtlsOptionsValidation
     /// option by its configuration key under <paramref name="configurationPath"/>. The generator names members with dots
     /// (<c>Mtls:Clients:inventory.Reload.PollInterval</c>); configuration names them with colons
     /// (<c>Mtls:Clients:inventory:Reload:PollInterval</c>), the way users write them in appsettings.json and environment variables.
+    /// A message of several lines (an attribute that found several bad entries of a list) becomes one failure per line.
     /// </summary>
     /// <typeparam name="TOptions">The options type.</typeparam>
     /// <param name="validator">The generated validator.</param>
@@ -31,9 +32,11 @@ public static class MtlsOptionsValidation
         }
 
         var prefix = configurationPath + ".";
-        return ValidateOptionsResult.Fail(result.Failures.Select(failure => failure.StartsWith(prefix, StringComparison.Ordinal)
-            ? configurationPath + ":" + MemberPathToKey(failure[prefix.Length..])
-            : failure));
+        return ValidateOptionsResult.Fail(result.Failures
+            .SelectMany(failure => failure.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            .Select(failure => failure.StartsWith(prefix, StringComparison.Ordinal)
+                ? configurationPath + ":" + MemberPathToKey(failure[prefix.Length..])
+                : failure));
     }
 
     /// <summary><c>Reload.PollInterval: 2.00:00:00 is out of range</c> → <c>Reload:PollInterval: ...</c>: member names hold neither ':' nor ' '.</summary>

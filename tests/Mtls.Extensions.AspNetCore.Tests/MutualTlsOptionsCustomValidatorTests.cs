@@ -33,7 +33,7 @@ public sealed class MutualTlsOptionsCustomValidatorTests(TestPkiFixture pki) : I
     [Fact]
     public void Validate_EveryRuleBroken_ReportsAllAtOnceNamingKeysAndValues()
     {
-        var options = new MutualTlsOptions { MaxChainDepth = 0, AllowedPeers = ["spiffe://example.org", "spiffe://"] };
+        var options = new MutualTlsOptions { MaxChainDepth = 0, AllowedPeers = ["spiffe://Example.org/x", "spiffe://example.org", "spiffe://"] };
         options.Reload.MaxRetries = -1;
         options.TrustedCa.MaxFileSize = 100;
 
@@ -43,7 +43,8 @@ public sealed class MutualTlsOptionsCustomValidatorTests(TestPkiFixture pki) : I
         [
             "Mtls:Server:Certificate: no server certificate is configured",
             "Mtls:Server:TrustedCa: no trusted CA is configured",
-            "Mtls:Server:AllowedPeers:1: ",
+            "Mtls:Server:AllowedPeers:0: ",
+            "Mtls:Server:AllowedPeers:2: ",
             "Mtls:Server:MaxChainDepth: 0 is out of range; use 1 to 16.",
             "Mtls:Server:Reload:MaxRetries: -1 is out of range; use 0 to 100.",
             "Mtls:Server:TrustedCa:MaxFileSize: 100 is out of range; use 1024 to 268435456 bytes.",

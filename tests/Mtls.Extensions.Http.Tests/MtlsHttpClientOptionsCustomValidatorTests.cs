@@ -37,7 +37,7 @@ public sealed class MtlsHttpClientOptionsCustomValidatorTests(ClientPki pki) : I
         var options = new MtlsHttpClientOptions
         {
             BaseAddress = new Uri("http://inventory/"),
-            ExpectedServer = "spiffe://",
+            ExpectedServer = "spiffe://, spiffe://example.org, spiffe://Example.org/x",
             MaxChainDepth = 17,
             ConnectTimeout = TimeSpan.Zero,
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(-1),
@@ -60,6 +60,7 @@ public sealed class MtlsHttpClientOptionsCustomValidatorTests(ClientPki pki) : I
             "Mtls:Clients:inventory:Certificate: no client certificate is configured for the mTLS client 'inventory'",
             "Mtls:Clients:inventory:TrustedCa: no trusted CA is configured for the mTLS client 'inventory'",
             "Mtls:Clients:inventory:ExpectedServer: entry 0 'spiffe://': ",
+            "Mtls:Clients:inventory:ExpectedServer: entry 2 'spiffe://Example.org/x': ",
             "Mtls:Clients:inventory:MaxChainDepth: 17 is out of range; use 1 to 16.",
             "Mtls:Clients:inventory:ConnectTimeout: 00:00:00 must be positive.",
             "Mtls:Clients:inventory:PooledConnectionIdleTimeout: -00:00:01 must be positive.",

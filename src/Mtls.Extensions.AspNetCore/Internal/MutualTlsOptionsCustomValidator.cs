@@ -4,9 +4,9 @@ namespace Mtls.Extensions.AspNetCore.Internal;
 
 /// <summary>
 /// Start-up checks of <see cref="MutualTlsOptions"/>: the generated DataAnnotations checks (<see cref="MutualTlsOptionsValidator"/>)
-/// under the configuration path, then the rules no attribute can state: a certificate source must be configured, trust
-/// must come from pinned CAs or the certificate's own bundle, and every AllowedPeers entry must parse. Every message
-/// names the configuration key; all failures are reported together.
+/// under the configuration path, then the rules that compare fields: a certificate source must be configured (one of
+/// Path, Pem, Directory, Store, WorkloadApi), and trust must come from pinned CAs or the certificate's own bundle. Every
+/// message names the configuration key; all failures are reported together.
 /// </summary>
 internal sealed class MutualTlsOptionsCustomValidator : IValidateOptions<MutualTlsOptions>
 {
@@ -24,14 +24,6 @@ internal sealed class MutualTlsOptionsCustomValidator : IValidateOptions<MutualT
         if (!options.TrustedCa.IsConfigured && !options.Certificate.ProvidesTrustBundle)
         {
             builder.AddError($"{path}:TrustedCa: no trusted CA is configured; set Path or Pem. Client certificates are only ever trusted through pinned CAs, never the operating system's store.");
-        }
-
-        for (var i = 0; i < options.AllowedPeers.Count; i++)
-        {
-            if (!PeerIdentityPattern.TryParse(options.AllowedPeers[i], out _, out var error))
-            {
-                builder.AddError($"{path}:AllowedPeers:{i}: {error}");
-            }
         }
 
         builder.AddResult(_annotations.ValidateWithConfigurationKeys(path, options));

@@ -4,9 +4,9 @@ namespace Mtls.Extensions.Http.Internal;
 
 /// <summary>
 /// Start-up checks of <see cref="MtlsHttpClientOptions"/>: the generated DataAnnotations checks
-/// (<see cref="MtlsHttpClientOptionsValidator"/>) under the client's configuration path, then the rules no attribute can
-/// state: a certificate source must be configured, trust must come from pinned CAs or the certificate's own bundle, the
-/// base address must be https, every ExpectedServer entry must parse, and the resilience settings must fit together.
+/// (<see cref="MtlsHttpClientOptionsValidator"/>) under the client's configuration path, then the rules that compare
+/// fields: a certificate source must be configured, trust must come from pinned CAs or the certificate's own bundle, and
+/// the resilience settings must fit together (an attempt within the total, a breaker that can open and close).
 /// Every message names the client's configuration key; all failures are reported together.
 /// </summary>
 internal sealed class MtlsHttpClientOptionsCustomValidator : IValidateOptions<MtlsHttpClientOptions>
@@ -18,11 +18,6 @@ internal sealed class MtlsHttpClientOptionsCustomValidator : IValidateOptions<Mt
         name ??= Options.DefaultName;
         var builder = new ValidateOptionsResultBuilder();
         var path = string.IsNullOrEmpty(options.ConfigurationPath) ? MtlsHttpClientDefaults.ConfigurationPath(name) : options.ConfigurationPath;
-        if (options.BaseAddress is { } baseAddress && (!baseAddress.IsAbsoluteUri || baseAddress.Scheme != Uri.UriSchemeHttps))
-        {
-            builder.AddError($"{path}:BaseAddress: '{baseAddress}' is not an absolute https URI; mutual TLS needs https.");
-        }
-
         if (!options.Certificate.IsConfigured)
         {
             builder.AddError($"{path}:Certificate: no client certificate is configured for the mTLS client '{name}'; set Path (and KeyPath), Pem, Directory (with Layout) or Store:Thumbprint.");
@@ -31,17 +26,6 @@ internal sealed class MtlsHttpClientOptionsCustomValidator : IValidateOptions<Mt
         if (!options.TrustedCa.IsConfigured && !options.Certificate.ProvidesTrustBundle)
         {
             builder.AddError($"{path}:TrustedCa: no trusted CA is configured for the mTLS client '{name}'; set Path or Pem. Server certificates are only ever trusted through pinned CAs, never the operating system's store.");
-        }
-
-        var i = 0;
-        foreach (var entry in MtlsHttpClientDefaults.SplitExpectedServer(options.ExpectedServer))
-        {
-            if (!PeerIdentityPattern.TryParse(entry, out _, out var error))
-            {
-                builder.AddError($"{path}:ExpectedServer: entry {i} '{entry}': {error}");
-            }
-
-            i++;
         }
 
         builder.AddResult(_annotations.ValidateWithConfigurationKeys(path, options));
