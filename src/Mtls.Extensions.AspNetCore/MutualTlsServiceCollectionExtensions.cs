@@ -73,7 +73,7 @@ public static class MutualTlsServiceCollectionExtensions
         }
 
         options.ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MutualTlsOptions>, MutualTlsOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MutualTlsOptions>, MutualTlsOptionsCustomValidator>());
         services.TryAddSingleton<MutualTlsServer>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<KestrelServerOptions>, ConfigureKestrelForMutualTls>());
         services.TryAddSingleton<HandshakeFailureObserver>();

@@ -11,18 +11,23 @@ public sealed class MtlsClientResilienceOptions
     public bool Enabled { get; set; } = true;
 
     /// <summary>Gets or sets the number of retries after the first attempt (default 3; 0 disables retries).</summary>
+    [MtlsRange(0, 100)]
     public int MaxRetryAttempts { get; set; } = 3;
 
     /// <summary>Gets or sets the base delay of the jittered exponential backoff (default 200 ms).</summary>
+    [MtlsRange("00:00:00", null, MinimumIsExclusive = true, ErrorMessage = MtlsHttpClientOptions.MustBePositive)]
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>Gets or sets the timeout of one attempt (default 10 seconds).</summary>
+    [MtlsRange("00:00:00", null, MinimumIsExclusive = true, ErrorMessage = MtlsHttpClientOptions.MustBePositive)]
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Gets or sets the timeout of the whole call, retries included (default 30 seconds).</summary>
+    [MtlsRange("00:00:00", null, MinimumIsExclusive = true, ErrorMessage = MtlsHttpClientOptions.MustBePositive)]
     public TimeSpan TotalTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Gets or sets the failure ratio over <see cref="CircuitBreakerSamplingDuration"/> that opens the circuit (default 0.5; 0 disables the breaker).</summary>
+    [MtlsRange(0d, 1d, ErrorMessage = "{0}: {1} is out of range; use {2} (off) to {3}.")]
     public double CircuitBreakerFailureRatio { get; set; } = 0.5;
 
     /// <summary>Gets or sets the minimum number of calls in the sampling window before the breaker may open (default 20).</summary>

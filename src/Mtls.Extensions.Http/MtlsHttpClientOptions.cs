@@ -1,19 +1,20 @@
+using Microsoft.Extensions.Options;
+
 namespace Mtls.Extensions.Http;
 
 /// <summary>
 /// Options of one mTLS HTTP client, bound from <c>Mtls:Clients:{name}</c> by
 /// <see cref="Microsoft.Extensions.DependencyInjection.MtlsHttpClientServiceCollectionExtensions.AddMtlsHttpClient(Microsoft.Extensions.DependencyInjection.IServiceCollection, string, Action{MtlsHttpClientOptions}?)"/>.
+/// What the server configures too (certificate, trusted CAs, reload, chain depth, EKU, resumption) is in <see cref="MtlsEndpointOptions"/>.
 /// </summary>
-public sealed class MtlsHttpClientOptions
+public sealed class MtlsHttpClientOptions : MtlsEndpointOptions
 {
+    /// <summary>The message of a time that must be positive (format of <see cref="MtlsRangeAttribute"/>).</summary>
+    internal const string MustBePositive = "{0}: {1} must be positive.";
+
     /// <summary>Gets or sets the server's base URI (configuration key <c>BaseAddress</c>); must be <c>https</c>.</summary>
+    [Internal.HttpsUri]
     public Uri? BaseAddress { get; set; }
-
-    /// <summary>Gets or sets where the client certificate and its key come from (<c>Certificate:*</c>).</summary>
-    public CertificateSourceOptions Certificate { get; set; } = new();
-
-    /// <summary>Gets or sets the pinned CAs the server certificate must chain to (<c>TrustedCa:*</c>). Never the operating system's store.</summary>
-    public TrustedCaOptions TrustedCa { get; set; } = new();
 
     /// <summary>
     /// Gets or sets the identity the server certificate must carry (<c>ExpectedServer</c>): a SPIFFE ID
@@ -21,40 +22,35 @@ public sealed class MtlsHttpClientOptions
     /// (<c>spiffe://example.org/ns/prod/*</c>) or a DNS name; several separated by commas (any one suffices).
     /// When empty (the default) the request's host must match one of the certificate's DNS or IP SANs (never the CN).
     /// </summary>
+    [Internal.ExpectedServer]
     public string? ExpectedServer { get; set; }
 
-    /// <summary>Gets or sets a value indicating whether server certificates without an extended key usage extension are accepted.</summary>
-    public bool AllowMissingExtendedKeyUsage { get; set; }
-
-    /// <summary>Gets or sets the maximum number of CA certificates above the server's leaf, the anchor included; self-issued intermediates are not counted (default 4).</summary>
-    public int MaxChainDepth { get; set; } = 4;
-
     /// <summary>Gets or sets how long a TCP connect plus TLS handshake may take (default 10 seconds).</summary>
+    [MtlsRange("00:00:00", null, MinimumIsExclusive = true, ErrorMessage = MustBePositive)]
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Gets or sets how long an idle pooled connection is kept (default 1 minute).</summary>
+    [MtlsRange("00:00:00", null, MinimumIsExclusive = true, ErrorMessage = MustBePositive)]
     public TimeSpan PooledConnectionIdleTimeout { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
     /// Gets or sets the maximum lifetime of a pooled connection (default 10 minutes, so DNS changes are seen).
-    /// Certificate rotation does not wait for it: a rotation replaces the handler.
+    /// Certificate rotation does not wait for it: a rotation replaces the handler. <see cref="Timeout.InfiniteTimeSpan"/> keeps connections open.
     /// </summary>
+    [MtlsRange("00:00:00", null, MinimumIsExclusive = true, AllowInfinite = true, ErrorMessage = MustBePositive)]
     public TimeSpan PooledConnectionLifetime { get; set; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>
-    /// Gets or sets whether the client resumes TLS sessions (<c>Resumption</c>). A resumed session is judged like a full
-    /// handshake: the server's chain from its full handshake against the current trust and time.
-    /// <see cref="MtlsResumption.Disabled"/> makes every connection a full handshake.
-    /// </summary>
-    /// <value>The default is <see cref="MtlsResumption.Enabled"/>.</value>
-    public MtlsResumption Resumption { get; set; } = MtlsResumption.Enabled;
-
-    /// <summary>Gets or sets how certificate and CA files are watched for rotation (<c>Reload:*</c>).</summary>
-    public MtlsReloadOptions Reload { get; set; } = new();
-
     /// <summary>Gets or sets the default mTLS-aware resilience pipeline (<c>Resilience:*</c>).</summary>
+    [ValidateObjectMembers]
     public MtlsClientResilienceOptions Resilience { get; set; } = new();
 
-    /// <summary>Gets or sets the configuration path of these options, used in error messages. Set by the binding overloads.</summary>
-    public string ConfigurationPath { get; set; } = string.Empty;
+    /// <summary>
+    /// The configuration path of these options, named in every error message. Set by the binding overloads;
+    /// internal, so that no configuration key can set it. Empty: <c>Mtls:Clients:{name}</c>.
+    /// </summary>
+    /// <remarks>
+    /// A field, not a property: the configuration binder counts every property, internal ones too, as a known key (and
+    /// then skips it), so a <c>ConfigurationPath</c> key would be ignored silently; as a field it is an unknown key, a start-up error.
+    /// </remarks>
+    internal string ConfigurationPath = string.Empty;
 }

@@ -139,7 +139,7 @@ public static class MtlsHttpClientServiceCollectionExtensions
         }
 
         options.ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MtlsHttpClientOptions>, MtlsHttpClientOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MtlsHttpClientOptions>, MtlsHttpClientOptionsCustomValidator>());
         services.TryAddSingleton<MtlsClientHandlerPools>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, MtlsHttpClientsWarmup>());
         if (!services.Any(d => d.ServiceType == typeof(MtlsHttpClientRegistration) && d.ImplementationInstance is MtlsHttpClientRegistration r && r.Name == name))

@@ -37,7 +37,7 @@ public static class MtlsCoreServiceCollectionExtensions
             sp.GetServices<ICertificateSourceProvider>()));
         services.AddOptions<MtlsLoggingOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfigureOptions<MtlsLoggingOptions>, BindMtlsLoggingOptions>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MtlsLoggingOptions>, MtlsLoggingOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MtlsLoggingOptions>, MtlsLoggingOptionsKeyedValidator>());
         services.TryAddSingleton(sp =>
         {
             var options = sp.GetRequiredService<IOptionsMonitor<MtlsLoggingOptions>>();

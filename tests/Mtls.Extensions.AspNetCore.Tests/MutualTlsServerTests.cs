@@ -84,7 +84,7 @@ public sealed class MutualTlsServerTests(TestPkiFixture pki) : IClassFixture<Tes
             Assert.Equal("ok", await client.GetStringAsync("/ping"));
         }
 
-        var validations = collector.GetMeasurementSnapshot().Where(m => (string?)m.Tags["mtls.role"] == "client").Sum(m => m.Value);
+        var validations = collector.GetMeasurementSnapshot().Where(m => (string?)m.Tags["mtls.peer.role"] == "client").Sum(m => m.Value);
         Assert.Equal(1, validations);
         Assert.Equal(ownBuildsBefore, validator.OwnChainBuilds);
     }

@@ -69,7 +69,7 @@ public sealed class ResumptionTests(TestPkiFixture pki) : IClassFixture<TestPkiF
     /// <summary>The handshakes seen: (resumed, error.type or "ok").</summary>
     internal static (bool Resumed, string Outcome)[] Handshakes(MetricCollector<long> collector) =>
         collector.GetMeasurementSnapshot()
-            .Select(m => ((bool)m.Tags["tls.session_reused"]!, m.Tags.TryGetValue("error.type", out var e) ? (string)e! : "ok"))
+            .Select(m => ((bool)m.Tags["tls.resumed"]!, m.Tags.TryGetValue("error.type", out var e) ? (string)e! : "ok"))
             .ToArray();
 
     private static Task<(int, string)> SClientAsync(int port, string cert, string key, string version, string session, bool resume) =>

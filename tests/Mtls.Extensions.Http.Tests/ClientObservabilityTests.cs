@@ -43,7 +43,7 @@ public sealed class ClientObservabilityTests(ClientPki pki) : IClassFixture<Clie
         // The server's identity is not the expected one: one rejection, with the reason as a tag and the sentence in the log.
         await Assert.ThrowsAsync<MtlsHandshakeException>(() => client.GetAsync(new Uri("/whoami", UriKind.Relative)));
         var rejection = Assert.Single(validations.GetMeasurementSnapshot());
-        Assert.Equal("server", rejection.Tags["mtls.role"]);
+        Assert.Equal("server", rejection.Tags["mtls.peer.role"]);
         Assert.Equal("failure", rejection.Tags["mtls.validation.result"]);
         Assert.Equal(nameof(MtlsRejectionReason.IdentityNotAllowed), rejection.Tags["error.type"]);
         var logs = provider.GetFakeLogCollector();

@@ -184,7 +184,7 @@ public sealed class ClientRotationTests(ClientPki pki, ITestOutputHelper output)
         output.WriteLine($"rotations: {rotations} ({clientPickUps.Count} client, {serverPickUps.Count} server, 10 CA bundle changes), requests: {succeeded}, failures: {failures.Count}, max live handlers: {maxLiveHandlers}");
         output.WriteLine($"client cert write -> server sees it: median {clientPickUps[clientPickUps.Count / 2]:F0} ms, max {clientPickUps[^1]:F0} ms");
         output.WriteLine($"server cert write -> served on a new handshake: median {serverPickUps[serverPickUps.Count / 2]:F0} ms, max {serverPickUps[^1]:F0} ms");
-        var resumed = handshakes.GetMeasurementSnapshot().Count(m => m.Tags["tls.session_reused"] is true);
+        var resumed = handshakes.GetMeasurementSnapshot().Count(m => m.Tags["tls.resumed"] is true);
         output.WriteLine($"server handshakes: {handshakes.GetMeasurementSnapshot().Count}, resumed: {resumed}");
         Assert.True(resumed > 0, "with resumption on, some connections resume their session");
         Assert.True(rotations >= 50, $"only {rotations} rotations");

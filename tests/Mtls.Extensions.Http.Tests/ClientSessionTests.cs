@@ -86,7 +86,7 @@ public sealed class ClientSessionTests(ClientPki pki) : IClassFixture<ClientPki>
         }
 
         Assert.Equal(3, server.Connections);
-        var resumedByServer = serverHandshakes.GetMeasurementSnapshot().Count(m => m.Tags["tls.session_reused"] is true && !m.Tags.ContainsKey("error.type"));
+        var resumedByServer = serverHandshakes.GetMeasurementSnapshot().Count(m => m.Tags["tls.resumed"] is true && !m.Tags.ContainsKey("error.type"));
         var all = clientHandshakes.GetMeasurementSnapshot();
         Assert.All(all, m => Assert.False(m.Tags.ContainsKey("error.type")));
         Assert.Equal(2, resumedByServer);

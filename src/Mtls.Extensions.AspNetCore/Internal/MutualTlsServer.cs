@@ -17,6 +17,11 @@ namespace Mtls.Extensions.AspNetCore.Internal;
 /// </summary>
 internal sealed class MutualTlsServer : IDisposable
 {
+    // Deliberately fixed for the process lifetime: where the certificate and the trusted CAs come from (Certificate,
+    // TrustedCa, Reload and the configuration path in messages). The sources built from them watch their files and
+    // folders; pointing them elsewhere at run time is a restart. What may change while connections are open (AllowedPeers,
+    // RequireSpiffeId, MaxChainDepth, AllowMissingExtendedKeyUsage, Resumption, ClientCertificateMode) follows the
+    // options monitor (OnOptionsChanged): validated options are applied as a whole, a reload that fails changes nothing.
     private readonly MutualTlsOptions _initial;
     private readonly MtlsSourceFactory _sources;
     private readonly PeerCertificateValidator _validator;

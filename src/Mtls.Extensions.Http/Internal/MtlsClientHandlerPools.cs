@@ -16,6 +16,9 @@ internal sealed class MtlsClientHandlerPools(
 {
     private readonly ConcurrentDictionary<string, Lazy<MtlsClientHandlerPool>> _pools = new(StringComparer.Ordinal);
 
+    // The pool reads the client's options once, when the client is first used, and keeps them: deliberately fixed for the
+    // process lifetime. Its sources watch the configured files (rotation needs no options change), and Mtls:Clients:{name}
+    // registers no change token, so the monitor's value never changes after the first read.
     public MtlsClientHandlerPool Get(string name) =>
         _pools.GetOrAdd(name, n => new Lazy<MtlsClientHandlerPool>(() => new MtlsClientHandlerPool(
             n, options.Get(n), sources, validator, metrics, loggerFactory.CreateLogger("Mtls.Extensions.Http.MtlsHttpClient"), timeProvider))).Value;

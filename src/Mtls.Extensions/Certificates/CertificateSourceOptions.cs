@@ -42,7 +42,8 @@ public sealed class CertificateSourceOptions
     public CertificateStoreOptions Store { get; set; } = new();
 
     /// <summary>Gets or sets the largest certificate or key file that is read; a larger one is refused (at start-up) or ignored (at run time, keeping the last good material).</summary>
-    /// <value>The default is 1 MiB.</value>
+    /// <value>The default is 1 MiB; 1024 bytes to 256 MiB.</value>
+    [MtlsRange(1024L, 268_435_456L, ErrorMessage = "{0}: {1} is out of range; use {2} to {3} bytes.")]
     public long MaxFileSize { get; set; } = Internal.FileReader.DefaultMaxFileSize;
 
     /// <summary>Gets or sets the SPIFFE Workload API as the source (needs the <c>Mtls.Extensions.Spiffe</c> package).</summary>

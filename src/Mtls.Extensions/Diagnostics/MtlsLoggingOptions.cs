@@ -14,10 +14,12 @@ public sealed class MtlsLoggingOptions
     /// the rest of the interval's rejections of that reason are summed up in one line at its end
     /// ("K more rejections (reason R, M remote addresses) in the last T"). Zero logs only the summaries.
     /// </summary>
-    /// <value>The default is 10.</value>
+    /// <value>The default is 10; 0 (summaries only) to 100000.</value>
+    [MtlsRange(0, 100_000, ErrorMessage = "{0}: {1} is out of range; use {2} (summaries only) to {3}.")]
     public int RejectionLogBurst { get; set; } = 10;
 
     /// <summary>Gets or sets the interval of <see cref="RejectionLogBurst"/>.</summary>
-    /// <value>The default is 1 minute.</value>
+    /// <value>The default is 1 minute; 1 second to 1 day.</value>
+    [MtlsRange("00:00:01", "1.00:00:00")]
     public TimeSpan RejectionLogInterval { get; set; } = TimeSpan.FromMinutes(1);
 }

@@ -6,7 +6,12 @@ using Mtls.Extensions.Internal;
 
 namespace Mtls.Extensions.Infrastructure;
 
-/// <summary>Every instrument of the <c>Mtls.Extensions</c> meter. Tags are low-cardinality: never a thumbprint or subject.</summary>
+/// <summary>
+/// Every instrument of the <c>Mtls.Extensions</c> meter. Tags are low-cardinality: never a thumbprint or subject. Tag
+/// names follow the OpenTelemetry conventions: lowercase, dot-separated namespaces, no name that is also a namespace
+/// (<c>mtls.source.name</c> beside <c>mtls.source.kind</c>), and the semantic-convention attribute where one exists
+/// (<c>error.type</c>, <c>tls.resumed</c>).
+/// </summary>
 /// <remarks>
 /// Infrastructure for the sibling packages, which record on the same instruments; one instance per service provider,
 /// registered by <see cref="Microsoft.Extensions.DependencyInjection.MtlsCoreServiceCollectionExtensions.AddMtlsCore"/>.
@@ -14,6 +19,18 @@ namespace Mtls.Extensions.Infrastructure;
 /// </remarks>
 public sealed class MtlsMetrics
 {
+    /// <summary>The role of the peer whose certificate was judged: <c>client</c> on the server, <c>server</c> on a client.</summary>
+    internal const string PeerRoleTag = "mtls.peer.role";
+    internal const string ValidationResultTag = "mtls.validation.result";
+    internal const string ErrorTypeTag = "error.type";
+    internal const string ResumedTag = "tls.resumed";
+    internal const string CloseReasonTag = "mtls.close.reason";
+    internal const string SourceNameTag = "mtls.source.name";
+    internal const string SourceKindTag = "mtls.source.kind";
+    internal const string ReloadResultTag = "mtls.reload.result";
+    internal const string CertificateKindTag = "mtls.certificate.kind";
+    internal const string ClientTag = "mtls.client";
+
     private readonly Counter<long> _validations;
     private readonly Counter<long> _reloads;
     private readonly Counter<long> _recycles;
@@ -46,12 +63,12 @@ public sealed class MtlsMetrics
 
         var tags = new TagList
         {
-            { "mtls.role", role == PeerRole.Client ? "client" : "server" },
-            { "mtls.validation.result", reason == MtlsRejectionReason.None ? "success" : "failure" },
+            { PeerRoleTag, role == PeerRole.Client ? "client" : "server" },
+            { ValidationResultTag, reason == MtlsRejectionReason.None ? "success" : "failure" },
         };
         if (reason != MtlsRejectionReason.None)
         {
-            tags.Add("error.type", reason.ToString());
+            tags.Add(ErrorTypeTag, reason.ToString());
         }
 
         _validations.Add(1, tags);
@@ -66,13 +83,13 @@ public sealed class MtlsMetrics
 
         var tags = new TagList
         {
-            { "mtls.role", role == PeerRole.Client ? "client" : "server" },
-            { "tls.session_reused", resumed },
-            { "mtls.validation.result", reason == MtlsRejectionReason.None ? "success" : "failure" },
+            { PeerRoleTag, role == PeerRole.Client ? "client" : "server" },
+            { ResumedTag, resumed },
+            { ValidationResultTag, reason == MtlsRejectionReason.None ? "success" : "failure" },
         };
         if (reason != MtlsRejectionReason.None)
         {
-            tags.Add("error.type", reason.ToString());
+            tags.Add(ErrorTypeTag, reason.ToString());
         }
 
         _handshakes.Add(1, tags);
@@ -88,9 +105,9 @@ public sealed class MtlsMetrics
         {
             _closed.Add(1, new TagList
             {
-                { "mtls.role", role == PeerRole.Client ? "client" : "server" },
-                { "mtls.close.reason", expired ? "certificate_expired" : "trust_changed" },
-                { "error.type", reason.ToString() },
+                { PeerRoleTag, role == PeerRole.Client ? "client" : "server" },
+                { CloseReasonTag, expired ? "certificate_expired" : "trust_changed" },
+                { ErrorTypeTag, reason.ToString() },
             });
         }
     }
@@ -103,8 +120,8 @@ public sealed class MtlsMetrics
     {
         if (_reloads.Enabled)
         {
-            // mtls.source: the name the entry point gave the source (server, client:inventory), as on the expiry gauge.
-            _reloads.Add(1, new TagList { { "mtls.source", source }, { "mtls.source.kind", kind }, { "mtls.reload.result", succeeded ? "success" : "failure" } });
+            // mtls.source.name: the name the entry point gave the source (server, client:inventory), as on the expiry gauge.
+            _reloads.Add(1, new TagList { { SourceNameTag, source }, { SourceKindTag, kind }, { ReloadResultTag, succeeded ? "success" : "failure" } });
         }
     }
 
@@ -114,7 +131,7 @@ public sealed class MtlsMetrics
     {
         if (_recycles.Enabled)
         {
-            _recycles.Add(1, new KeyValuePair<string, object?>("mtls.client", client));
+            _recycles.Add(1, new KeyValuePair<string, object?>(ClientTag, client));
         }
     }
 
@@ -130,7 +147,7 @@ public sealed class MtlsMetrics
     {
         foreach (var (client, count) in _activeHandlers)
         {
-            yield return new Measurement<long>(Interlocked.Read(ref count.Value), new KeyValuePair<string, object?>("mtls.client", client));
+            yield return new Measurement<long>(Interlocked.Read(ref count.Value), new KeyValuePair<string, object?>(ClientTag, client));
         }
     }
 
@@ -143,8 +160,8 @@ public sealed class MtlsMetrics
             {
                 yield return new Measurement<double>(
                     (notAfter - now).TotalSeconds,
-                    new KeyValuePair<string, object?>("mtls.source", entry.Name),
-                    new KeyValuePair<string, object?>("mtls.certificate.kind", kind));
+                    new KeyValuePair<string, object?>(SourceNameTag, entry.Name),
+                    new KeyValuePair<string, object?>(CertificateKindTag, kind));
             }
         }
     }

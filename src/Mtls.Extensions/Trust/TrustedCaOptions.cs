@@ -12,7 +12,8 @@ public sealed class TrustedCaOptions
     public string? Pem { get; set; }
 
     /// <summary>Gets or sets the largest trust bundle file that is read; a larger one is refused (at start-up) or ignored (at run time, keeping the last good bundle).</summary>
-    /// <value>The default is 1 MiB.</value>
+    /// <value>The default is 1 MiB; 1024 bytes to 256 MiB.</value>
+    [MtlsRange(1024L, 268_435_456L, ErrorMessage = "{0}: {1} is out of range; use {2} to {3} bytes.")]
     public long MaxFileSize { get; set; } = Internal.FileReader.DefaultMaxFileSize;
 
     /// <summary>

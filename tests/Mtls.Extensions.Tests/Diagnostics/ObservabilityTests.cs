@@ -116,7 +116,7 @@ public sealed class ObservabilityTests : IDisposable
 
         var measurements = collector.GetMeasurementSnapshot();
         Assert.Equal(3, measurements.Count);
-        Assert.Single(measurements, m => (string?)m.Tags["mtls.validation.result"] == "success" && (string?)m.Tags["mtls.role"] == "client");
+        Assert.Single(measurements, m => (string?)m.Tags["mtls.validation.result"] == "success" && (string?)m.Tags["mtls.peer.role"] == "client");
         Assert.Single(measurements, m => m.Tags.TryGetValue("error.type", out var r) && (string?)r == "PartialChain");
         Assert.Single(measurements, m => m.Tags.TryGetValue("error.type", out var r) && (string?)r == "NoCertificate");
         Assert.All(measurements, m => Assert.DoesNotContain(m.Tags.Values, v => v is string s && s.Contains(stranger.ThumbprintSha256, StringComparison.Ordinal)));
@@ -139,7 +139,7 @@ public sealed class ObservabilityTests : IDisposable
         var snapshot = collector.GetMeasurementSnapshot();
         var certificate = Assert.Single(snapshot, m => (string?)m.Tags["mtls.certificate.kind"] == "certificate");
         Assert.Equal(TimeSpan.FromDays(90).TotalSeconds, certificate.Value, precision: 0);
-        Assert.Equal("server", certificate.Tags["mtls.source"]);
+        Assert.Equal("server", certificate.Tags["mtls.source.name"]);
         Assert.Single(snapshot, m => (string?)m.Tags["mtls.certificate.kind"] == "trusted-ca");
     }
 

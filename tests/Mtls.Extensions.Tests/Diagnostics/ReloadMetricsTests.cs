@@ -31,7 +31,7 @@ public sealed class ReloadMetricsTests : IDisposable
         factory.ReloadAll();
 
         var measurement = Assert.Single(reloads.GetMeasurementSnapshot());
-        Assert.Equal("client:inventory", measurement.Tags["mtls.source"]);
+        Assert.Equal("client:inventory", measurement.Tags["mtls.source.name"]);
         Assert.Equal("certificate", measurement.Tags["mtls.source.kind"]);
         Assert.Equal("success", measurement.Tags["mtls.reload.result"]);
     }

@@ -42,6 +42,12 @@ internal static partial class Log
     [LoggerMessage(EventIds.TrustBundleReloaded, LogLevel.Information, "Reloaded trust bundle for {Name}: {Anchors}.", EventName = nameof(EventIds.TrustBundleReloaded))]
     public static partial void TrustBundleReloaded(ILogger logger, string name, string anchors);
 
+    [LoggerMessage(EventIds.WatchFailed, LogLevel.Warning, "Cannot watch {Folder} for changes of {Kind} {Name}; relying on polling every {PollInterval} (zero: never).", EventName = nameof(EventIds.WatchFailed))]
+    public static partial void WatchFailed(ILogger logger, Exception exception, string folder, string kind, string name, TimeSpan pollInterval);
+
+    [LoggerMessage(EventIds.ChangeCallbackFailed, LogLevel.Error, "A change callback of {Kind} {Name} threw; the new material is in place and other callbacks ran.", EventName = nameof(EventIds.ChangeCallbackFailed))]
+    public static partial void ChangeCallbackFailed(ILogger logger, Exception exception, string kind, string name);
+
     [LoggerMessage(EventIds.PeerConnectionClosing, LogLevel.Information, "Closing the connection {Connection} of {Role} {Peer} (SHA-256 {Thumbprint}) gracefully: {Reason}. {Detail}", EventName = nameof(EventIds.PeerConnectionClosing))]
     public static partial void PeerConnectionClosing(ILogger logger, string connection, PeerRole role, string peer, string thumbprint, MtlsRejectionReason reason, string detail);
 }

@@ -9,10 +9,6 @@ namespace Mtls.Extensions.Internal;
 /// </summary>
 internal static class ChangeSignal
 {
-    // Event ids continue Log.cs's 4xx rotation range; move them there when that file is next edited.
-    private static readonly Action<ILogger, string, string, Exception?> ChangeCallbackFailed = LoggerMessage.Define<string, string>(
-        LogLevel.Error, new EventId(EventIds.ChangeCallbackFailed, nameof(EventIds.ChangeCallbackFailed)), "A change callback of {Kind} {Name} threw; the new material is in place and other callbacks ran.");
-
     /// <summary>Puts a fresh token source in place and returns the one to fire.</summary>
     public static CancellationTokenSource Renew(ref CancellationTokenSource changes) =>
         Interlocked.Exchange(ref changes, new CancellationTokenSource());
@@ -26,7 +22,7 @@ internal static class ChangeSignal
         }
         catch (AggregateException ex)
         {
-            ChangeCallbackFailed(logger, kind, name, ex);
+            Log.ChangeCallbackFailed(logger, ex, kind, name);
         }
         finally
         {

@@ -25,10 +25,6 @@ internal abstract class ReloadingSource<T> : IReloadingSource, IDisposable
     private const long NoPendingEvent = long.MinValue;
     private const int MaxDebounceFactor = 10;
 
-    // Event ids continue Log.cs's 4xx rotation range; move them there when that file is next edited.
-    private static readonly Action<ILogger, string, string, string, TimeSpan, Exception?> WatchFailed = LoggerMessage.Define<string, string, string, TimeSpan>(
-        LogLevel.Warning, new EventId(EventIds.WatchFailed, nameof(EventIds.WatchFailed)), "Cannot watch {Folder} for changes of {Kind} {Name}; relying on polling every {PollInterval} (zero: never).");
-
     private readonly MtlsReloadOptions _reload;
     private readonly TimeProvider _time;
     private readonly Lock _reloadLock = new();
@@ -418,7 +414,7 @@ internal abstract class ReloadingSource<T> : IReloadingSource, IDisposable
         {
             // The inotify instance limit (128 per user by default), a folder removed since the check, ...
             watcher?.Dispose();
-            WatchFailed(Logger, folder, Kind, Name, _reload.PollInterval, ex);
+            Log.WatchFailed(Logger, ex, folder, Kind, Name, _reload.PollInterval);
             return null;
         }
     }
