@@ -56,7 +56,7 @@ public sealed class ObservabilityTests : IDisposable
     }
 
     [Fact]
-    public async Task HealthChecks_FollowLifetimeThresholdsAsFakeTimePasses()
+    public async Task HealthChecks_FakeTimePasses_FollowLifetimeThresholds()
     {
         LoadServerSources();
 
@@ -143,7 +143,7 @@ public sealed class ObservabilityTests : IDisposable
     }
 
     [Fact]
-    public void Logs_CertificateLoaded_EventId101_WithThumbprintAndNoKey()
+    public void Logs_CertificateLoaded_EventId101WithThumbprintAndNoKey()
     {
         LoadServerSources();
         var logs = _provider.GetRequiredService<FakeLogCollector>().GetSnapshot();

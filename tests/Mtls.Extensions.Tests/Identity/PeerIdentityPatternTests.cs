@@ -19,7 +19,7 @@ public sealed class PeerIdentityPatternTests : IDisposable
     [InlineData("Inventory.Example.COM", PeerIdentityPatternKind.DnsName, "inventory.example.com")]
     [InlineData("*.example.com", PeerIdentityPatternKind.DnsName, "*.example.com")]
     [InlineData("  spiffe://example.org/ns/prod  ", PeerIdentityPatternKind.SpiffeId, "spiffe://example.org/ns/prod")]
-    public void PeerIdentityPattern_Parse_ConfigurationForm_KindAndNormalizedValue(string text, PeerIdentityPatternKind kind, string value)
+    public void PeerIdentityPattern_ParseConfigurationForm_KindAndNormalizedValue(string text, PeerIdentityPatternKind kind, string value)
     {
         var pattern = PeerIdentityPattern.Parse(text);
 
@@ -36,7 +36,7 @@ public sealed class PeerIdentityPatternTests : IDisposable
     [InlineData("spiffe://example.org/ns/", "trailing slash")]
     [InlineData("SPIFFE://example.org/ns", "scheme must be lowercase")]
     [InlineData("not a host!", "neither a SPIFFE ID")]
-    public void PeerIdentityPattern_TryParse_Invalid_FalseWithReason(string text, string reason)
+    public void PeerIdentityPattern_TryParseInvalid_FalseWithReason(string text, string reason)
     {
         Assert.False(PeerIdentityPattern.TryParse(text, out var pattern, out var error));
 
@@ -66,7 +66,7 @@ public sealed class PeerIdentityPatternTests : IDisposable
     }
 
     [Fact]
-    public void PeerIdentityPattern_PathPrefix_SegmentBoundary_NotStringPrefix()
+    public void PeerIdentityPattern_PathPrefix_MatchesAtSegmentBoundaryNotStringPrefix()
     {
         using var production = _root.IssueClient("orders", "spiffe://example.org/ns/production/sa/orders");
         using var exact = _root.IssueClient("prod", "spiffe://example.org/ns/prod");
@@ -77,7 +77,7 @@ public sealed class PeerIdentityPatternTests : IDisposable
     }
 
     [Fact]
-    public void PeerIdentityPattern_SpiffeForms_CertificateWithoutSpiffeId_NoMatch()
+    public void PeerIdentityPattern_SpiffeFormsCertificateWithoutSpiffeId_NoMatch()
     {
         using var leaf = _root.IssueLocalhostServer("example.org");
         var identity = PeerIdentity.FromCertificate(leaf.Certificate);
@@ -93,7 +93,7 @@ public sealed class PeerIdentityPatternTests : IDisposable
     [InlineData("*.example.com", "a.b.example.com", false)]
     [InlineData("*.example.com", "example.com", false)]
     [InlineData("inventory.example.com", "orders.example.com", false)]
-    public void PeerIdentityPattern_DnsName_MatchesDnsSans_WildcardSanOneLabel(string san, string host, bool expected)
+    public void PeerIdentityPattern_DnsName_MatchesDnsSansWildcardSanOneLabel(string san, string host, bool expected)
     {
         using var leaf = _root.IssueLeaf("leaf", o => o.ForServer().WithDnsNames(san));
 
@@ -162,7 +162,7 @@ public sealed class PeerIdentityPatternTests : IDisposable
     }
 
     [Fact]
-    public void PeerIdentityPattern_Factories_InvalidInput_Throws()
+    public void PeerIdentityPattern_FactoriesInvalidInput_Throws()
     {
         Assert.Throws<FormatException>(() => PeerIdentityPattern.ForTrustDomain("Example.org"));
         Assert.Throws<FormatException>(() => PeerIdentityPattern.ForTrustDomain(string.Empty));

@@ -14,7 +14,7 @@ public sealed class SpiffeIdTests
     [InlineData("spiffe://k8s-west_1.example.com/Payments/web-FE.v2", "k8s-west_1.example.com", "/Payments/web-FE.v2")]
     [InlineData("spiffe://1.2.3.4/9eebccd2-12bf-40a6-b262-65fe0487d453", "1.2.3.4", "/9eebccd2-12bf-40a6-b262-65fe0487d453")]
     [InlineData("spiffe://example.org/...", "example.org", "/...")]
-    public void SpiffeId_Parse_ValidId_SplitsTrustDomainAndPath(string value, string trustDomain, string path)
+    public void SpiffeId_ParseValidId_SplitsTrustDomainAndPath(string value, string trustDomain, string path)
     {
         var id = SpiffeId.Parse(value);
 
@@ -54,7 +54,7 @@ public sealed class SpiffeIdTests
     [InlineData("spiffe://example.org/ns\nprod", "U+000A")]
     [InlineData("spiffe://example.org/caf\u00e9", "only letters, digits")]
     [InlineData("spiffe://example.org/ns:prod", "only letters, digits")]
-    public void SpiffeId_TryParse_BreaksARule_FalseWithTheRule(string value, string rule)
+    public void SpiffeId_TryParseBreaksARule_FalseWithTheRule(string value, string rule)
     {
         Assert.False(SpiffeId.TryParse(value, out var id, out var error));
 
@@ -65,7 +65,7 @@ public sealed class SpiffeIdTests
     }
 
     [Fact]
-    public void SpiffeId_TrustDomainOf255Bytes_Valid_256Bytes_Invalid()
+    public void SpiffeId_TrustDomainLength_ValidUpTo255Bytes()
     {
         var longest = new string('a', 251) + ".org";
         Assert.True(SpiffeId.TryParse($"spiffe://{longest}/ns", out var id));
@@ -77,7 +77,7 @@ public sealed class SpiffeIdTests
     }
 
     [Fact]
-    public void SpiffeId_TotalLength2048Bytes_Valid_2049Bytes_Invalid()
+    public void SpiffeId_TotalLength_ValidUpTo2048Bytes()
     {
         var prefix = "spiffe://example.org/";
         var longest = prefix + new string('p', SpiffeId.MaxLength - prefix.Length);
