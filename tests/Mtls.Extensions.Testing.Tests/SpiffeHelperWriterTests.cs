@@ -60,7 +60,7 @@ public sealed class SpiffeHelperWriterTests : IDisposable
     }
 
     [Fact]
-    public void WriteCertificateOnly_TornState_NewCertificateOldKey_LoaderRefusesIt()
+    public void WriteCertificateOnly_TornStateNewCertificateOldKey_LoaderRefusesIt()
     {
         using var first = _issuing.IssueClient("first");
         using var second = _issuing.IssueClient("second");
@@ -93,7 +93,7 @@ public sealed class SpiffeHelperWriterTests : IDisposable
     }
 
     [Fact]
-    public void AddIntermediatesToBundle_LeafAloneInSvidFile()
+    public void AddIntermediatesToBundle_Enabled_LeafAloneInSvidFile()
     {
         using var svid = _issuing.IssueClient("orders");
         var writer = new SpiffeHelperWriter(_dir, _time) { AddIntermediatesToBundle = true };
@@ -156,7 +156,7 @@ public sealed class SpiffeHelperWriterTests : IDisposable
     }
 
     [Fact]
-    public void NullArguments_Throw()
+    public void SpiffeHelperWriter_NullArguments_Throw()
     {
         Assert.ThrowsAny<ArgumentException>(() => new SpiffeHelperWriter(null!));
         var writer = new SpiffeHelperWriter(_dir, _time);
