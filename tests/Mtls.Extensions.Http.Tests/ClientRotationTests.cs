@@ -23,7 +23,7 @@ public sealed class ClientRotationTests(ClientPki pki, ITestOutputHelper output)
     private static readonly TimeSpan PickUpDeadline = TimeSpan.FromSeconds(2);
 
     [Fact]
-    public async Task A_new_client_certificate_is_presented_on_new_connections_and_the_old_handler_is_disposed()
+    public async Task ClientRotation_NewClientCertificate_PresentedOnNewConnectionsAndOldHandlerDisposed()
     {
         using var rig = await Rig.StartAsync(pki);
         var client = rig.CreateClient();
@@ -39,7 +39,7 @@ public sealed class ClientRotationTests(ClientPki pki, ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task A_response_in_flight_finishes_on_the_old_handler()
+    public async Task ClientRotation_ResponseInFlight_FinishesOnTheOldHandler()
     {
         using var rig = await Rig.StartAsync(pki);
         var client = rig.CreateClient();
@@ -59,7 +59,7 @@ public sealed class ClientRotationTests(ClientPki pki, ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Trust_bundle_change_recycles_the_handler()
+    public async Task ClientRotation_TrustBundleChanged_HandlerRecycled()
     {
         using var rig = await Rig.StartAsync(pki);
         var client = rig.CreateClient();
@@ -73,7 +73,7 @@ public sealed class ClientRotationTests(ClientPki pki, ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Sixty_rotations_under_continuous_load_fail_no_request()
+    public async Task ClientRotation_SixtyRotationsUnderContinuousLoad_NoRequestFails()
     {
         using var rig = await Rig.StartAsync(pki);
         using var handshakes = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(
