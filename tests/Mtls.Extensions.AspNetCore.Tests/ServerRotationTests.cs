@@ -76,7 +76,7 @@ public sealed class ServerRotationTests(TestPkiFixture pki) : IClassFixture<Test
     }
 
     [Fact]
-    public async Task CaBundleRotated_OverlapThenOldRemoved()
+    public async Task CaBundleRotated_OverlapThenOldRemoved_NewClientsTrustedThenOldRefused()
     {
         var dir = Directory.CreateTempSubdirectory("mtls-ca-rotation-").FullName;
         var caPath = Path.Combine(dir, "ca.pem");
