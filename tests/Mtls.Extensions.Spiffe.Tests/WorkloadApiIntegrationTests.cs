@@ -45,7 +45,7 @@ public sealed class WorkloadApiIntegrationTests(ITestOutputHelper output) : IAsy
     }
 
     [Fact]
-    public async Task Rotation_TwentyTimesUnderLoad_ZeroFailedRequests_NextHandshakeServesNewSvid()
+    public async Task Rotation_TwentyTimesUnderLoad_ZeroFailedRequestsAndNewSvidServed()
     {
         var server0 = Track(_pki.IssueServer());
         var client0 = Track(_pki.IssueClient());
@@ -98,7 +98,7 @@ public sealed class WorkloadApiIntegrationTests(ITestOutputHelper output) : IAsy
     }
 
     [Fact]
-    public async Task StreamDropped_RetriedWhileDown_HealthDegraded_RestoredWithoutAFailedRequest()
+    public async Task StreamDropped_RetriedWhileDown_HealthDegradedThenRestoredWithoutAFailedRequest()
     {
         _serverApi.Publish(_pki.Svid(Track(_pki.IssueServer())));
         _clientApi.Publish(_pki.Svid(Track(_pki.IssueClient())));
