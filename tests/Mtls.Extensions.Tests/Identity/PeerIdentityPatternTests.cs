@@ -172,4 +172,53 @@ public sealed class PeerIdentityPatternTests : IDisposable
         Assert.Throws<ArgumentException>(() => PeerIdentityPattern.ForSubject(string.Empty));
         Assert.Throws<ArgumentNullException>(() => PeerIdentityPattern.Parse(null!));
     }
+
+    [Theory]
+    [InlineData("spiffe://example.org", "spiffe://example.org/x", true)]
+    [InlineData("spiffe://example.org", "spiffe://example.org.evil/ns/prod", false)]
+    [InlineData("spiffe://example.org", "spiffe://sub.example.org/ns/prod", false)]
+    [InlineData("spiffe://example.org/ns/prod", "spiffe://example.org/ns/prod", true)]
+    [InlineData("spiffe://example.org/ns/prod", "spiffe://example.org/ns/prod/sa/orders", false)]
+    [InlineData("spiffe://example.org/ns/prod/*", "spiffe://example.org/ns/prod/a/b/c/d", true)]
+    [InlineData("spiffe://example.org/ns/prod/*", "spiffe://example.org/ns/prod.v2", false)]
+    [InlineData("spiffe://example.org/ns/prod/*", "spiffe://example.org/ns/prod-x/y", false)]
+    [InlineData("spiffe://example.org/ns/prod/*", "spiffe://example.org/ns/Prod/x", false)]
+    [InlineData("spiffe://example.org/ns/prod/*", "spiffe://example.org.evil/ns/prod/x", false)]
+    public void PeerIdentityPattern_SpiffeFormsAgainstLookAlikeIds_MatchOnlyTheirOwn(string pattern, string peer, bool expected)
+    {
+        using var leaf = _root.IssueClient("peer", peer);
+
+        Assert.Equal(expected, PeerIdentityPattern.Parse(pattern).Matches(PeerIdentity.FromCertificate(leaf.Certificate)));
+    }
+
+    [Theory]
+    [InlineData("spiffe://example.org/ns/prod*", "not a valid SPIFFE ID")]
+    [InlineData("spiffe://example.org/ns/prod/**", "not a valid SPIFFE ID")]
+    [InlineData("spiffe://example.org/ns/prod//*", "trailing slash")]
+    [InlineData("spiffe://example.org/ns/../admin/*", "'.' or '..' segments")]
+    [InlineData("spiffe://*", "scheme must be 'spiffe://'")]
+    [InlineData("spiffe://*.example.org/ns", "trust domain can contain only")]
+    [InlineData("spiffe:example.org", "scheme must be 'spiffe://'")]
+    [InlineData("spiffe://example.org:443/ns", "port")]
+    [InlineData("spiffe://example.org/ns?x=1", "query")]
+    public void PeerIdentityPattern_TryParseMalformedSpiffeForm_FalseWithReason(string text, string reason)
+    {
+        Assert.False(PeerIdentityPattern.TryParse(text, out var pattern, out var error));
+
+        Assert.Null(pattern);
+        Assert.Contains(reason, error, StringComparison.Ordinal);
+        Assert.Throws<FormatException>(() => PeerIdentityPattern.Parse(text));
+    }
+
+    [Theory]
+    [InlineData("*.example.com", "inventory.example.com.evil")]
+    [InlineData("*.example.com", "inventory.notexample.com")]
+    [InlineData("inventory.example.com", "inventory.example.com.evil")]
+    [InlineData("inventory.example.com", "evil-inventory.example.com")]
+    public void PeerIdentityPattern_DnsNameAgainstLookAlikeHosts_NoMatch(string san, string host)
+    {
+        using var leaf = _root.IssueLeaf("leaf", o => o.ForServer().WithDnsNames(san));
+
+        Assert.False(PeerIdentityPattern.Parse(host).Matches(PeerIdentity.FromCertificate(leaf.Certificate)));
+    }
 }
