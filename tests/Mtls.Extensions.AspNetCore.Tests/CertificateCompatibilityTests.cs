@@ -152,7 +152,7 @@ public sealed class CertificateCompatibilityTests(TestPkiFixture pki) : IClassFi
     }
 
     [Fact]
-    public async Task SameCertificates_ClaimsEqualTheOfficialHandlers()
+    public async Task CertificateCompatibility_SameCertificates_ClaimsEqualTheOfficialHandlers()
     {
         using var alice = pki.Issuing.IssueLeaf("alice", o =>
         {
@@ -182,7 +182,7 @@ public sealed class CertificateCompatibilityTests(TestPkiFixture pki) : IClassFi
     }
 
     [Fact]
-    public async Task AuthorizationWrittenForAddCertificate_SameAnswersOnMutualTls()
+    public async Task CertificateCompatibility_AuthorizationWrittenForAddCertificate_SameAnswersOnMutualTls()
     {
         using var alice = pki.Issuing.IssueLeaf("alice", o => o.ForClient().Emails.Add("alice@example.org"));
         using var stranger = TestPki.CreateRoot("Stranger Root");
@@ -205,7 +205,7 @@ public sealed class CertificateCompatibilityTests(TestPkiFixture pki) : IClassFi
     }
 
     [Fact]
-    public async Task UserEvents_RunOnMutualTls_OncePerConnection_NoChainBuiltPerRequest()
+    public async Task CertificateCompatibility_UserEventsOnMutualTls_RunOncePerConnectionWithNoChainBuiltPerRequest()
     {
         using var stranger = TestPki.CreateRoot("Stranger Root");
         using var outsider = stranger.IssueClient("outsider");
@@ -242,7 +242,7 @@ public sealed class CertificateCompatibilityTests(TestPkiFixture pki) : IClassFi
     }
 
     [Fact]
-    public async Task KeepAliveConnection_EveryRequestGetsItsOwnPrincipal()
+    public async Task CertificateCompatibility_KeepAliveConnection_EveryRequestGetsItsOwnPrincipal()
     {
         await using var mtls = await StartMutualTlsAsync();
         using var orders = Client(mtls, pki.Orders);
@@ -256,7 +256,7 @@ public sealed class CertificateCompatibilityTests(TestPkiFixture pki) : IClassFi
     }
 
     [Fact]
-    public async Task AddCertificateCompatibilityAlone_RegistersTheSchemeWithTheAppsEvents()
+    public async Task AddCertificateCompatibility_Alone_RegistersTheSchemeWithTheAppsEvents()
     {
         await using var mtls = await StartMutualTlsAsync(addCertificateFirst: false);
         using var orders = Client(mtls, pki.Orders);
@@ -267,7 +267,7 @@ public sealed class CertificateCompatibilityTests(TestPkiFixture pki) : IClassFi
     }
 
     [Fact]
-    public async Task TrustBundleRotated_CertificateSchemeFollowsIt()
+    public async Task CertificateCompatibility_TrustBundleRotated_CertificateSchemeFollowsIt()
     {
         using var nextRoot = TestPki.CreateRoot("Next Fleet Root");
         using var nextOrders = nextRoot.IssueClient("orders", TestPkiFixture.OrdersId);
@@ -342,7 +342,7 @@ public sealed class CertificateCompatibilityTests(TestPkiFixture pki) : IClassFi
     }
 
     [Fact]
-    public async Task AddCertificateCompatibilityTwice_OneScheme()
+    public async Task AddCertificateCompatibility_CalledTwice_OneScheme()
     {
         var services = new ServiceCollection();
         services.AddLogging();

@@ -136,7 +136,7 @@ public sealed class ConnectionLifetimeTests(TestPkiFixture pki) : IClassFixture<
     }
 
     [Fact]
-    public async Task ClientCertificateExpires_ConnectionIsClosedAtExpiry()
+    public async Task ClientCertificateExpires_OpenConnection_IsClosedAtExpiry()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         using var shortLived = pki.Issuing.IssueLeaf("short-lived", o => o.ForClient().WithSpiffeId(TestPkiFixture.OrdersId).ValidBetween(time.GetUtcNow().AddMinutes(-5), time.GetUtcNow().AddHours(1)));

@@ -22,7 +22,7 @@ public sealed class HandshakeRejectionTests(TestPkiFixture pki) : IClassFixture<
 
     [Theory]
     [MemberData(nameof(Kinds))]
-    public async Task BadClientCertificate_FailsHandshakeWithItsReason(string kind)
+    public async Task BadClientCertificate_Handshake_FailsWithItsReason(string kind)
     {
         using var host = new MtlsTestHost(pki, new Dictionary<string, string?>
         {

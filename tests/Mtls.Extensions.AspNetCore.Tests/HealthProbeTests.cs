@@ -13,7 +13,7 @@ namespace Mtls.Extensions.AspNetCore.Tests;
 public sealed class HealthProbeTests
 {
     [Fact]
-    public async Task Probes_OnThePlainHttpPort_AnswerWithoutACertificate_AndNameNothing()
+    public async Task Probes_OnThePlainHttpPort_AnswerWithoutACertificateAndNameNothing()
     {
         await using var app = new MtlsWebApplicationFactory<TestAppMarker> { ListenHttp = true };
         using var probe = app.CreateHttpClient();

@@ -22,7 +22,7 @@ public sealed class MtlsWebApplicationFactoryTests
     }
 
     [Fact]
-    public async Task AuthenticatedButNotAllowed_Gets403()
+    public async Task MtlsWebApplicationFactory_AuthenticatedButNotAllowed_Gets403()
     {
         await using var app = new MtlsWebApplicationFactory<TestAppMarker>();
         using var client = app.CreateMtlsClient(app.IssueClient("billing", TestPkiFixture.BillingId));
@@ -33,7 +33,7 @@ public sealed class MtlsWebApplicationFactoryTests
     }
 
     [Fact]
-    public async Task BadCertificates_AreRejectedAtTheHandshake()
+    public async Task MtlsWebApplicationFactory_BadCertificates_RejectedAtTheHandshake()
     {
         await using var app = new MtlsWebApplicationFactory<TestAppMarker>();
         using var otherRoot = TestPki.CreateRoot("Other Root");

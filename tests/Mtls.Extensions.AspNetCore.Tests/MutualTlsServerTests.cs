@@ -25,7 +25,7 @@ public sealed class MutualTlsServerTests(TestPkiFixture pki) : IClassFixture<Tes
     [Theory]
     [InlineData(EndpointWiring.UseMutualTls)]
     [InlineData(EndpointWiring.Urls)]
-    public async Task TrustedPeer_Gets200AndExpectedClaims(EndpointWiring wiring)
+    public async Task MutualTlsServer_TrustedPeer_Gets200AndExpectedClaims(EndpointWiring wiring)
     {
         using var host = StartHost(wiring: wiring);
         using var client = host.CreateMtlsClient(pki.Orders);
@@ -49,7 +49,7 @@ public sealed class MutualTlsServerTests(TestPkiFixture pki) : IClassFixture<Tes
     }
 
     [Fact]
-    public async Task ServerSendsItsIntermediate_ClientPinningOnlyTheRootSucceeds()
+    public async Task MutualTlsServer_SendsItsIntermediate_ClientPinningOnlyTheRootSucceeds()
     {
         using var host = StartHost();
         X509Certificate2Collection? seen = null;
@@ -71,7 +71,7 @@ public sealed class MutualTlsServerTests(TestPkiFixture pki) : IClassFixture<Tes
     }
 
     [Fact]
-    public async Task HundredRequestsOnOneConnection_ValidateOnceAndBuildNoChainOfOurOwn()
+    public async Task MutualTlsServer_HundredRequestsOnOneConnection_ValidateOnceAndBuildNoChainOfOurOwn()
     {
         using var host = StartHost();
         using var collector = host.CollectValidations();
@@ -90,7 +90,7 @@ public sealed class MutualTlsServerTests(TestPkiFixture pki) : IClassFixture<Tes
     }
 
     [Fact]
-    public async Task AuthenticatedButNotAllowed_Gets403()
+    public async Task MutualTlsServer_AuthenticatedButNotAllowed_Gets403()
     {
         using var host = StartHost();
         using var billing = host.CreateMtlsClient(pki.Billing);
@@ -139,7 +139,7 @@ public sealed class MutualTlsServerTests(TestPkiFixture pki) : IClassFixture<Tes
     }
 
     [Fact]
-    public async Task AllowedPeers_EnforcedAtTheHandshake()
+    public async Task AllowedPeers_PeerNotListed_RejectedAtTheHandshake()
     {
         using var host = StartHost(new Dictionary<string, string?> { ["Mtls:Server:AllowedPeers:0"] = TestPkiFixture.OrdersId });
         using var collector = host.CollectValidations();
@@ -152,7 +152,7 @@ public sealed class MutualTlsServerTests(TestPkiFixture pki) : IClassFixture<Tes
     }
 
     [Fact]
-    public async Task CertificateValidatedEvent_CanAddClaims()
+    public async Task CertificateValidatedEvent_HandlerAddsAClaim_RequestSeesIt()
     {
         using var host = new MtlsTestHost(pki, configureServices: s => s.AddMutualTls(null, o => o.Events.OnCertificateValidated = ctx =>
         {

@@ -33,7 +33,7 @@ public sealed class PathValidationHandshakeTests(TestPkiFixture pki) : IClassFix
 
     [Theory]
     [MemberData(nameof(BadKinds))]
-    public async Task BadShape_FailsTheHandshakeWithItsReason(string kind)
+    public async Task PathValidationHandshake_BadShape_FailsWithItsReason(string kind)
     {
         using var host = new MtlsTestHost(pki);
         host.StartServer();
@@ -54,7 +54,7 @@ public sealed class PathValidationHandshakeTests(TestPkiFixture pki) : IClassFix
 
     [Theory]
     [MemberData(nameof(GoodKinds))]
-    public async Task GoodShape_HandshakeSucceeds(string kind)
+    public async Task PathValidationHandshake_GoodShape_Succeeds(string kind)
     {
         using var host = new MtlsTestHost(pki);
         host.StartServer();

@@ -33,7 +33,7 @@ public sealed partial class ReadmeSnippetTests
         """;
 
     [Fact]
-    public void Every_csharp_block_of_the_README_compiles()
+    public void Readme_EveryCsharpBlock_Compiles()
     {
         var readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md"));
         var blocks = CSharpBlock().Matches(readme).Select(m => (Line: readme[..m.Index].Count(c => c == '\n') + 1, Code: m.Groups[1].Value)).ToArray();

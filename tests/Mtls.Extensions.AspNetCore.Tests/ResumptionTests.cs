@@ -200,7 +200,7 @@ public sealed class ResumptionTests(TestPkiFixture pki) : IClassFixture<TestPkiF
     }
 
     [InteropFact("openssl")]
-    public async Task ResumptionDisabled_NoSessionIsResumed()
+    public async Task Resumption_Disabled_NoSessionIsResumed()
     {
         using var host = new MtlsTestHost(pki, new Dictionary<string, string?> { ["Mtls:Server:Resumption"] = "Disabled" });
         host.StartServer();

@@ -1,6 +1,9 @@
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Primitives;
+using Mtls.Extensions.AspNetCore.Internal;
 using Mtls.Extensions.Testing;
 
 namespace Mtls.Extensions.AspNetCore.Tests;
@@ -8,23 +11,29 @@ namespace Mtls.Extensions.AspNetCore.Tests;
 /// <summary>The server picks up new certificates and CA bundles from disk: no restart, no rebind, no dropped connection.</summary>
 public sealed class ServerRotationTests(TestPkiFixture pki) : IClassFixture<TestPkiFixture>
 {
-    private static async Task<T> EventuallyAsync<T>(Func<Task<T>> probe, Func<T, bool> done, string what)
+    /// <summary>Waits until a condition holds, checking it again each time the source's change token fires (no polling).</summary>
+    private static async Task UntilChangedAsync(Func<IChangeToken> token, Func<bool> condition, string what)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        T last;
-        do
+        while (!condition())
         {
-            last = await probe();
-            if (done(last))
+            var fired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            using (token().RegisterChangeCallback(static s => ((TaskCompletionSource)s!).TrySetResult(), fired))
             {
-                return last;
+                if (condition())
+                {
+                    return;
+                }
+
+                try
+                {
+                    await fired.Task.WaitAsync(TimeSpan.FromSeconds(15));
+                }
+                catch (TimeoutException)
+                {
+                    throw new TimeoutException($"{what} did not happen within 15 s.");
+                }
             }
-
-            await Task.Delay(50);
         }
-        while (DateTime.UtcNow < deadline);
-
-        throw new TimeoutException($"{what} did not happen within 15 s; last value: {last}");
     }
 
     private static async Task<string> ServerThumbprintOnNewConnectionAsync(Uri address, TestCertificate client)
@@ -61,6 +70,7 @@ public sealed class ServerRotationTests(TestPkiFixture pki) : IClassFixture<Test
             ["Mtls:Server:Reload:DebounceDelay"] = "00:00:00.050",
         });
         host.StartServer();
+        var server = host.Services.GetRequiredService<MutualTlsServer>();
         using var keepAlive = host.CreateMtlsClient(pki.Orders, maxConnections: 1);
         Assert.Equal("ok", await keepAlive.GetStringAsync("/ping"));
         Assert.Equal(pki.Server.ThumbprintSha256, await ServerThumbprintOnNewConnectionAsync(host.BaseAddress, pki.Orders));
@@ -70,13 +80,15 @@ public sealed class ServerRotationTests(TestPkiFixture pki) : IClassFixture<Test
         FileWriter.WriteAtomically(keyPath, next.ExportKeyPem());
         FileWriter.WriteAtomically(certPath, next.ExportCertificatePem());
 
-        await EventuallyAsync(() => ServerThumbprintOnNewConnectionAsync(host.BaseAddress, pki.Orders), t => t == next.ThumbprintSha256, "serving the new server certificate");
+        // The server takes its certificate from the source on every handshake: once the source holds the new pair, it is served.
+        await UntilChangedAsync(server.Certificate.GetChangeToken, () => server.Certificate.Current.ThumbprintSha256 == next.ThumbprintSha256, "loading the new server certificate");
+        Assert.Equal(next.ThumbprintSha256, await ServerThumbprintOnNewConnectionAsync(host.BaseAddress, pki.Orders));
         Assert.Equal("ok", await keepAlive.GetStringAsync("/ping")); // the old connection still works
         Directory.Delete(dir, recursive: true);
     }
 
     [Fact]
-    public async Task CaBundleRotated_OverlapThenOldRemoved()
+    public async Task CaBundleRotated_OverlapThenOldRemoved_NewClientsTrustedThenOldRefused()
     {
         var dir = Directory.CreateTempSubdirectory("mtls-ca-rotation-").FullName;
         var caPath = Path.Combine(dir, "ca.pem");
@@ -87,6 +99,7 @@ public sealed class ServerRotationTests(TestPkiFixture pki) : IClassFixture<Test
             ["Mtls:Server:Reload:DebounceDelay"] = "00:00:00.050",
         });
         host.StartServer();
+        var server = host.Services.GetRequiredService<MutualTlsServer>();
         using var newRoot = TestPki.CreateRoot("Fleet Root 2027");
         using var newClient = newRoot.IssueClient("orders-2027", TestPkiFixture.OrdersId);
 
@@ -107,11 +120,13 @@ public sealed class ServerRotationTests(TestPkiFixture pki) : IClassFixture<Test
         Assert.False(await WorksAsync(newClient));
 
         FileWriter.WriteAtomically(caPath, pki.Root.ExportCertificatePem() + newRoot.ExportCertificatePem());
-        await EventuallyAsync(() => WorksAsync(newClient), ok => ok, "trusting the new CA");
+        await UntilChangedAsync(server.Trust.GetChangeToken, () => server.Trust.Current.Contains(newRoot.Certificate), "trusting the new CA");
+        Assert.True(await WorksAsync(newClient));
         Assert.True(await WorksAsync(pki.Orders));
 
         FileWriter.WriteAtomically(caPath, newRoot.ExportCertificatePem());
-        await EventuallyAsync(() => WorksAsync(pki.Orders), ok => !ok, "dropping the old CA");
+        await UntilChangedAsync(server.Trust.GetChangeToken, () => !server.Trust.Current.Contains(pki.Root.Certificate), "dropping the old CA");
+        Assert.False(await WorksAsync(pki.Orders));
         Assert.True(await WorksAsync(newClient));
         Directory.Delete(dir, recursive: true);
     }

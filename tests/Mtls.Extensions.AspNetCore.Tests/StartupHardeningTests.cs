@@ -35,7 +35,7 @@ public sealed class StartupHardeningTests(TestPkiFixture pki) : IClassFixture<Te
     }
 
     [Fact]
-    public async Task OnlyPlainHttpEndpoints_StartWhenExplicitlyAllowed()
+    public async Task OnlyPlainHttpEndpoints_ExplicitlyAllowed_Start()
     {
         using var host = new MtlsTestHost(pki, new Dictionary<string, string?> { ["Mtls:Server:AllowPlainHttpEndpoints"] = "true" }, EndpointWiring.PlainHttp);
         host.StartServer();

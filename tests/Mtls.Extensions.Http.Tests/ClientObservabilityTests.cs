@@ -16,7 +16,7 @@ public sealed class ClientObservabilityTests(ClientPki pki) : IClassFixture<Clie
     private const string Name = "inventory";
 
     [Fact]
-    public async Task Recycles_rejections_and_handlers_are_logged_and_counted()
+    public async Task ClientObservability_RecyclesRejectionsAndHandlers_LoggedAndCounted()
     {
         var (cert, key) = pki.Write(pki.Server);
         await using var server = await TestServer.StartMtlsAsync(cert, key, pki.CaPath);

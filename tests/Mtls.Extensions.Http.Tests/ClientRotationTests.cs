@@ -5,6 +5,8 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Primitives;
 using Mtls.Extensions.AspNetCore.Internal;
 using Mtls.Extensions.Http.Internal;
 using Mtls.Extensions.Testing;
@@ -23,7 +25,7 @@ public sealed class ClientRotationTests(ClientPki pki, ITestOutputHelper output)
     private static readonly TimeSpan PickUpDeadline = TimeSpan.FromSeconds(2);
 
     [Fact]
-    public async Task A_new_client_certificate_is_presented_on_new_connections_and_the_old_handler_is_disposed()
+    public async Task ClientRotation_NewClientCertificate_PresentedOnNewConnectionsAndOldHandlerDisposed()
     {
         using var rig = await Rig.StartAsync(pki);
         var client = rig.CreateClient();
@@ -39,7 +41,7 @@ public sealed class ClientRotationTests(ClientPki pki, ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task A_response_in_flight_finishes_on_the_old_handler()
+    public async Task ClientRotation_ResponseInFlight_FinishesOnTheOldHandler()
     {
         using var rig = await Rig.StartAsync(pki);
         var client = rig.CreateClient();
@@ -59,7 +61,7 @@ public sealed class ClientRotationTests(ClientPki pki, ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task Trust_bundle_change_recycles_the_handler()
+    public async Task ClientRotation_TrustBundleChanged_HandlerRecycled()
     {
         using var rig = await Rig.StartAsync(pki);
         var client = rig.CreateClient();
@@ -68,12 +70,12 @@ public sealed class ClientRotationTests(ClientPki pki, ITestOutputHelper output)
 
         FileWriter.WriteAtomically(rig.ClientCaPath, pki.Root.ExportCertificatePem() + extra.ExportCertificatePem());
 
-        await Eventually(() => rig.Pool.Generation == 2, "the client recycles its handler when the pinned CAs change");
+        await rig.UntilAsync(() => rig.Pool.Generation == 2, "the client recycles its handler when the pinned CAs change");
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(new Uri("/whoami", UriKind.Relative))).StatusCode);
     }
 
     [Fact]
-    public async Task Sixty_rotations_under_continuous_load_fail_no_request()
+    public async Task ClientRotation_SixtyRotationsUnderContinuousLoad_NoRequestFails()
     {
         using var rig = await Rig.StartAsync(pki);
         using var handshakes = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(
@@ -81,6 +83,8 @@ public sealed class ClientRotationTests(ClientPki pki, ITestOutputHelper output)
         var client = rig.CreateClient();
         using var stop = new CancellationTokenSource();
         long succeeded = 0;
+        long flowingAfter = long.MaxValue;
+        var flowing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var failures = new List<string>();
         var maxLiveHandlers = 0;
         var load = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
@@ -93,7 +97,10 @@ public sealed class ClientRotationTests(ClientPki pki, ITestOutputHelper output)
                     await response.Content.ReadAsStringAsync();
                     if (response.StatusCode == HttpStatusCode.OK)
                     {
-                        Interlocked.Increment(ref succeeded);
+                        if (Interlocked.Increment(ref succeeded) > Volatile.Read(ref flowingAfter))
+                        {
+                            flowing.TrySetResult();
+                        }
                     }
                     else
                     {
@@ -167,7 +174,8 @@ public sealed class ClientRotationTests(ClientPki pki, ITestOutputHelper output)
 
             // Keep the load running across the last swap for a moment's worth of requests.
             var after = Interlocked.Read(ref succeeded);
-            await Eventually(() => Interlocked.Read(ref succeeded) > after + 20, "requests keep flowing after the last rotation");
+            Volatile.Write(ref flowingAfter, after + 20);
+            await flowing.Task.WaitAsync(TimeSpan.FromSeconds(10)); // requests keep flowing after the last rotation
         }
         finally
         {
@@ -212,6 +220,8 @@ public sealed class ClientRotationTests(ClientPki pki, ITestOutputHelper output)
     private sealed class Rig : IDisposable
     {
         private readonly ClientPki _pki;
+        private readonly SemaphoreSlim _changed = new(0);
+        private readonly List<IDisposable> _subscriptions = [];
         private ServiceProvider? _provider;
 
         private Rig(ClientPki pki, string directory)
@@ -248,8 +258,13 @@ public sealed class ClientRotationTests(ClientPki pki, ITestOutputHelper output)
                 o.Certificate.Directory = rig.ServerDirectory;
                 o.TrustedCa.Path = rig.ServerCaPath;
             });
+            // What the waits below wake on: the server's sources changing, and the client logging (a recycle is logged
+            // after the new handler is in place).
+            var server = rig.Server.Services.GetRequiredService<MutualTlsServer>();
+            rig._subscriptions.Add(ChangeToken.OnChange(server.Certificate.GetChangeToken, rig.Signal));
+            rig._subscriptions.Add(ChangeToken.OnChange(server.Trust.GetChangeToken, rig.Signal));
             var services = new ServiceCollection();
-            services.AddLogging();
+            services.AddLogging(l => l.AddFakeLogging(o => o.OutputSink = _ => rig.Signal()));
             services.AddMtlsHttpClient(Name, o =>
             {
                 // By host name: SslStream caches client TLS sessions by host name only, so connections resume sessions.
@@ -266,26 +281,30 @@ public sealed class ClientRotationTests(ClientPki pki, ITestOutputHelper output)
 
         public HttpClient CreateClient() => _provider!.GetRequiredService<IHttpClientFactory>().CreateClient(Name);
 
+        private void Signal() => _changed.Release();
+
+        /// <summary>Waits until a condition holds, checking it again each time a server source changes or the client logs (no polling).</summary>
+        public async Task UntilAsync(Func<bool> condition, string what)
+        {
+            var clock = Stopwatch.StartNew();
+            while (!condition())
+            {
+                var left = TimeSpan.FromSeconds(10) - clock.Elapsed;
+                if (left <= TimeSpan.Zero || !await _changed.WaitAsync(left))
+                {
+                    Assert.Fail($"Timed out waiting until {what}.");
+                }
+            }
+        }
+
         /// <summary>Writes a new client certificate; returns the time until a new request shows the server saw it.</summary>
         public async Task<TimeSpan> RotateClientAsync(TestCertificate certificate)
         {
             var clock = Stopwatch.StartNew();
             Write(ClientDirectory, certificate);
-            var client = CreateClient();
-            while (true)
-            {
-                if (await client.GetStringAsync(new Uri("/whoami", UriKind.Relative)) == certificate.ThumbprintSha256)
-                {
-                    return clock.Elapsed;
-                }
-
-                if (clock.Elapsed > TimeSpan.FromSeconds(10))
-                {
-                    Assert.Fail($"the server never saw the rotated client certificate {certificate}");
-                }
-
-                await Task.Delay(5);
-            }
+            await UntilAsync(() => Pool.CurrentMaterial.ThumbprintSha256 == certificate.ThumbprintSha256, $"the client recycles to the rotated client certificate {certificate}");
+            Assert.Equal(certificate.ThumbprintSha256, await CreateClient().GetStringAsync(new Uri("/whoami", UriKind.Relative)));
+            return clock.Elapsed;
         }
 
         /// <summary>Writes a new server certificate; returns the time until a fresh handshake is served with it.</summary>
@@ -293,20 +312,10 @@ public sealed class ClientRotationTests(ClientPki pki, ITestOutputHelper output)
         {
             var clock = Stopwatch.StartNew();
             Write(ServerDirectory, certificate);
-            while (true)
-            {
-                if (await ServedThumbprintAsync() == certificate.ThumbprintSha256)
-                {
-                    return clock.Elapsed;
-                }
-
-                if (clock.Elapsed > TimeSpan.FromSeconds(10))
-                {
-                    Assert.Fail($"the server never served the rotated certificate {certificate}");
-                }
-
-                await Task.Delay(5);
-            }
+            var server = Server.Services.GetRequiredService<MutualTlsServer>();
+            await UntilAsync(() => server.Certificate.Current.ThumbprintSha256 == certificate.ThumbprintSha256, $"the server loads the rotated certificate {certificate}");
+            Assert.Equal(certificate.ThumbprintSha256, await ServedThumbprintAsync());
+            return clock.Elapsed;
         }
 
         /// <summary>Pins exactly these CAs on both sides and waits until both have reloaded them.</summary>
@@ -316,7 +325,7 @@ public sealed class ClientRotationTests(ClientPki pki, ITestOutputHelper output)
             FileWriter.WriteAtomically(ServerCaPath, pem);
             FileWriter.WriteAtomically(ClientCaPath, pem);
             var server = Server.Services.GetRequiredService<MutualTlsServer>();
-            await Eventually(
+            await UntilAsync(
                 () => server.Trust.Current.Anchors.Count == anchors.Count && anchors.All(a => server.Trust.Current.Contains(a.Certificate))
                     && Pool.CurrentTrust.Anchors.Count == anchors.Count && anchors.All(a => Pool.CurrentTrust.Contains(a.Certificate)),
                 "both sides pin the new CA set");
@@ -324,6 +333,11 @@ public sealed class ClientRotationTests(ClientPki pki, ITestOutputHelper output)
 
         public void Dispose()
         {
+            foreach (var subscription in _subscriptions)
+            {
+                subscription.Dispose();
+            }
+
             _provider?.Dispose();
             Server.DisposeAsync().AsTask().GetAwaiter().GetResult();
             try

@@ -34,7 +34,7 @@ public sealed class ClientSessionTests(ClientPki pki) : IClassFixture<ClientPki>
         new(services.GetRequiredService<IMeterFactory>(), MtlsDiagnostics.MeterName, instrument);
 
     [Fact]
-    public async Task Server_certificate_expires_the_pooled_connection_carries_no_new_request()
+    public async Task ClientSession_ServerCertificateExpires_PooledConnectionCarriesNoNewRequest()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         using var shortLived = pki.Issuing.IssueLeaf("inventory", o => o.ForServer().WithDnsNames("localhost").WithIpAddresses(System.Net.IPAddress.Loopback).WithSpiffeId(ClientPki.InventoryId)
@@ -66,7 +66,7 @@ public sealed class ClientSessionTests(ClientPki pki) : IClassFixture<ClientPki>
     }
 
     [Fact]
-    public async Task Resumed_sessions_are_judged_on_both_sides_and_counted_as_resumed_by_the_server()
+    public async Task ClientSession_Resumed_JudgedOnBothSidesAndCountedAsResumedByTheServer()
     {
         var (serverCert, serverKey) = pki.Write(pki.Server);
         await using var server = await TestServer.StartMtlsAsync(serverCert, serverKey, pki.CaPath);

@@ -14,7 +14,7 @@ public sealed class MtlsHttpClientTests(ClientPki pki) : IClassFixture<ClientPki
     private const string Name = "inventory";
 
     [Fact]
-    public async Task Presents_the_client_certificate_and_accepts_the_pinned_server()
+    public async Task MtlsHttpClient_PinnedServer_PresentsTheClientCertificateAndAcceptsTheServer()
     {
         var (cert, key) = pki.Write(pki.Server);
         await using var server = await TestServer.StartMtlsAsync(cert, key, pki.CaPath);
@@ -26,7 +26,7 @@ public sealed class MtlsHttpClientTests(ClientPki pki) : IClassFixture<ClientPki
     }
 
     [Fact]
-    public async Task Default_identity_check_is_the_request_host_against_the_SANs()
+    public async Task MtlsHttpClient_DefaultIdentityCheck_RequestHostAgainstTheSans()
     {
         var (cert, key) = pki.Write(pki.Server);
         await using var server = await TestServer.StartMtlsAsync(cert, key, pki.CaPath);
@@ -39,7 +39,7 @@ public sealed class MtlsHttpClientTests(ClientPki pki) : IClassFixture<ClientPki
     }
 
     [Fact]
-    public async Task Server_certificate_from_another_CA_is_rejected_by_the_client_once()
+    public async Task MtlsHttpClient_ServerCertificateFromAnotherCa_RejectedByTheClientOnce()
     {
         using var foreign = pki.Other.IssueLocalhostServer("impostor", ClientPki.InventoryId);
         var (cert, key) = pki.Write(foreign);
@@ -59,7 +59,7 @@ public sealed class MtlsHttpClientTests(ClientPki pki) : IClassFixture<ClientPki
     }
 
     [Fact]
-    public async Task Host_name_not_in_the_SANs_is_rejected_and_the_CN_is_never_used()
+    public async Task MtlsHttpClient_HostNameNotInTheSans_RejectedAndTheCnNeverUsed()
     {
         // CN=127.0.0.1 but SANs name only another host: a CN fallback would accept it.
         using var misnamed = pki.Issuing.IssueLeaf("127.0.0.1", o => o.ForServer().WithDnsNames("inventory.internal"));
@@ -75,7 +75,7 @@ public sealed class MtlsHttpClientTests(ClientPki pki) : IClassFixture<ClientPki
     }
 
     [Fact]
-    public async Task SPIFFE_ID_mismatch_is_rejected()
+    public async Task MtlsHttpClient_SpiffeIdMismatch_Rejected()
     {
         var (cert, key) = pki.Write(pki.Server);
         await using var server = await TestServer.StartMtlsAsync(cert, key, pki.CaPath);
@@ -94,7 +94,7 @@ public sealed class MtlsHttpClientTests(ClientPki pki) : IClassFixture<ClientPki
     [InlineData("spiffe://example.org/ns/prod/*")]
     [InlineData("spiffe://example.org/ns/prod/sa/payments, spiffe://example.org/ns/prod/sa/inventory")]
     [InlineData("localhost")]
-    public async Task Expected_server_accepts_trust_domains_prefixes_lists_and_DNS_names(string expected)
+    public async Task ExpectedServer_TrustDomainsPrefixesListsAndDnsNames_Accepted(string expected)
     {
         var (cert, key) = pki.Write(pki.Server);
         await using var server = await TestServer.StartMtlsAsync(cert, key, pki.CaPath);
@@ -108,7 +108,7 @@ public sealed class MtlsHttpClientTests(ClientPki pki) : IClassFixture<ClientPki
     [Theory]
     [InlineData(SslProtocols.Tls13)]
     [InlineData(SslProtocols.Tls12)]
-    public async Task Server_rejecting_our_certificate_is_a_typed_exception_after_exactly_one_attempt(SslProtocols protocols)
+    public async Task MtlsHttpClient_ServerRejectsOurCertificate_TypedExceptionAfterExactlyOneAttempt(SslProtocols protocols)
     {
         using var rogue = pki.Other.IssueClient("rogue", "spiffe://example.org/ns/prod/sa/orders");
         var (cert, key) = pki.Write(pki.Server);
@@ -126,7 +126,7 @@ public sealed class MtlsHttpClientTests(ClientPki pki) : IClassFixture<ClientPki
     [Theory]
     [InlineData(SslProtocols.Tls13)]
     [InlineData(SslProtocols.Tls12)]
-    public async Task Bare_Kestrel_rejecting_our_certificate_is_a_typed_exception_after_exactly_one_attempt(SslProtocols protocols)
+    public async Task MtlsHttpClient_BareKestrelRejectsOurCertificate_TypedExceptionAfterExactlyOneAttempt(SslProtocols protocols)
     {
         using var rogue = pki.Other.IssueClient("rogue", "spiffe://example.org/ns/prod/sa/orders");
         await using var server = await TestServer.StartBareAsync(pki.Server, pki.Root.PublicCopy(), protocols);
@@ -139,7 +139,7 @@ public sealed class MtlsHttpClientTests(ClientPki pki) : IClassFixture<ClientPki
     }
 
     [Fact]
-    public async Task A_503_is_retried_and_then_succeeds()
+    public async Task MtlsHttpClient_ServerAnswers503_RetriedThenSucceeds()
     {
         var (cert, key) = pki.Write(pki.Server);
         await using var server = await TestServer.StartMtlsAsync(cert, key, pki.CaPath);
@@ -153,7 +153,7 @@ public sealed class MtlsHttpClientTests(ClientPki pki) : IClassFixture<ClientPki
     }
 
     [Fact]
-    public async Task The_default_pipeline_can_be_switched_off()
+    public async Task MtlsHttpClient_ResilienceDisabled_ServiceUnavailableNotRetried()
     {
         var (cert, key) = pki.Write(pki.Server);
         await using var server = await TestServer.StartMtlsAsync(cert, key, pki.CaPath);
@@ -166,7 +166,7 @@ public sealed class MtlsHttpClientTests(ClientPki pki) : IClassFixture<ClientPki
     }
 
     [Fact]
-    public async Task Typed_client_works()
+    public async Task MtlsHttpClient_TypedClient_Works()
     {
         var (cert, key) = pki.Write(pki.Server);
         await using var server = await TestServer.StartMtlsAsync(cert, key, pki.CaPath);
@@ -182,7 +182,7 @@ public sealed class MtlsHttpClientTests(ClientPki pki) : IClassFixture<ClientPki
     }
 
     [Fact]
-    public async Task Configuration_section_Mtls_Clients_name_is_bound_with_every_key()
+    public async Task MtlsHttpClient_ConfigurationSectionMtlsClientsName_BoundWithEveryKey()
     {
         var (cert, key) = pki.Write(pki.Server);
         var (clientCert, clientKey) = pki.Write(pki.Orders);
@@ -214,7 +214,7 @@ public sealed class MtlsHttpClientTests(ClientPki pki) : IClassFixture<ClientPki
     [InlineData("Mtls:Clients:inventory:ExpectedServer", "spiffe://", "Mtls:Clients:inventory:ExpectedServer")]
     [InlineData("Mtls:Clients:inventory:BaseAddress", "http://127.0.0.1:1/", "Mtls:Clients:inventory:BaseAddress")]
     [InlineData("Mtls:Clients:inventory:Resilience:MaxRetryAttempts", "-1", "Mtls:Clients:inventory:Resilience:MaxRetryAttempts")]
-    public async Task Bad_configuration_stops_start_up_naming_the_key(string key, string value, string named)
+    public async Task MtlsHttpClient_BadConfiguration_StopsStartUpNamingTheKey(string key, string value, string named)
     {
         var (clientCert, clientKey) = pki.Write(pki.Orders);
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
@@ -234,7 +234,7 @@ public sealed class MtlsHttpClientTests(ClientPki pki) : IClassFixture<ClientPki
     }
 
     [Fact]
-    public async Task Explicitly_empty_values_mean_not_set_for_every_key()
+    public async Task MtlsHttpClient_ExplicitlyEmptyValues_MeanNotSetForEveryKey()
     {
         // A deployment switches keys from appsettings.json off with empty environment variables (Mtls__...__Directory=).
         var (cert, key) = pki.Write(pki.Server);
@@ -270,7 +270,7 @@ public sealed class MtlsHttpClientTests(ClientPki pki) : IClassFixture<ClientPki
     }
 
     [Fact]
-    public async Task Missing_certificate_file_stops_start_up_naming_the_key_and_file()
+    public async Task MtlsHttpClient_MissingCertificateFile_StopsStartUpNamingTheKeyAndFile()
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         var missing = Path.Combine(pki.Directory, "nope", "tls.crt");
@@ -289,7 +289,7 @@ public sealed class MtlsHttpClientTests(ClientPki pki) : IClassFixture<ClientPki
     }
 
     [Fact]
-    public async Task No_certificate_configured_is_a_start_up_error_naming_the_client()
+    public async Task MtlsHttpClient_NoCertificateConfigured_StartUpErrorNamingTheClient()
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Services.AddMtlsHttpClient(Name);
@@ -302,7 +302,7 @@ public sealed class MtlsHttpClientTests(ClientPki pki) : IClassFixture<ClientPki
     }
 
     [Fact]
-    public void Null_and_empty_arguments_are_rejected()
+    public void AddMtlsHttpClient_NullAndEmptyArguments_Rejected()
     {
         Assert.Throws<ArgumentNullException>(() => MtlsHttpClientServiceCollectionExtensions.AddMtlsHttpClient(null!, Name));
         Assert.Throws<ArgumentException>(() => new ServiceCollection().AddMtlsHttpClient(string.Empty));

@@ -12,7 +12,7 @@ public sealed class NginxInteropTests(ClientPki pki) : IClassFixture<ClientPki>
     private const string Name = "nginx";
 
     [InteropFact("nginx")]
-    public async Task Calls_nginx_with_the_right_CA_and_identity()
+    public async Task Nginx_RightCaAndIdentity_CallSucceeds()
     {
         using var nginx = await NginxServer.StartAsync(pki.Server, pki.CaPath);
         await using var provider = Client(nginx.BaseAddress, pki.Orders, ClientPki.InventoryId);
@@ -24,7 +24,7 @@ public sealed class NginxInteropTests(ClientPki pki) : IClassFixture<ClientPki>
     }
 
     [InteropFact("nginx")]
-    public async Task nginx_with_a_certificate_from_another_CA_is_rejected_by_the_client()
+    public async Task Nginx_CertificateFromAnotherCa_RejectedByTheClient()
     {
         using var foreign = pki.Other.CreateIntermediate("Other Issuing CA");
         using var impostor = foreign.IssueLocalhostServer("impostor", ClientPki.InventoryId);
@@ -40,7 +40,7 @@ public sealed class NginxInteropTests(ClientPki pki) : IClassFixture<ClientPki>
     }
 
     [InteropFact("nginx")]
-    public async Task nginx_host_name_not_in_the_SANs_is_rejected()
+    public async Task Nginx_HostNameNotInTheSans_Rejected()
     {
         using var misnamed = pki.Issuing.IssueLeaf("127.0.0.1", o => o.ForServer().WithDnsNames("inventory.internal"));
         using var nginx = await NginxServer.StartAsync(misnamed, pki.CaPath);
@@ -52,7 +52,7 @@ public sealed class NginxInteropTests(ClientPki pki) : IClassFixture<ClientPki>
     }
 
     [InteropFact("nginx")]
-    public async Task nginx_SPIFFE_ID_mismatch_is_rejected()
+    public async Task Nginx_SpiffeIdMismatch_Rejected()
     {
         using var nginx = await NginxServer.StartAsync(pki.Server, pki.CaPath);
         await using var provider = Client(nginx.BaseAddress, pki.Orders, "spiffe://example.org/ns/prod/sa/payments");
@@ -64,7 +64,7 @@ public sealed class NginxInteropTests(ClientPki pki) : IClassFixture<ClientPki>
     }
 
     [InteropFact("nginx")]
-    public async Task nginx_rejecting_our_certificate_is_a_rejection_by_the_server_once_and_is_not_retried()
+    public async Task Nginx_RejectsOurCertificate_RejectionByTheServerOnceAndNotRetried()
     {
         // nginx completes the handshake and answers HTTP 400 "The SSL certificate error" when ssl_verify_client fails:
         // the client recognises that page as the server rejecting our certificate, and never retries it.
@@ -82,7 +82,7 @@ public sealed class NginxInteropTests(ClientPki pki) : IClassFixture<ClientPki>
     }
 
     [InteropFact("nginx")]
-    public void nginx_rejection_is_recognised_by_the_synchronous_send_too()
+    public void Nginx_RejectsOurCertificateOnSynchronousSend_RecognisedToo()
     {
         using var rogue = pki.Other.IssueClient("rogue", ClientPki.OrdersId);
         using var nginx = NginxServer.StartAsync(pki.Server, pki.CaPath).GetAwaiter().GetResult();
@@ -95,7 +95,7 @@ public sealed class NginxInteropTests(ClientPki pki) : IClassFixture<ClientPki>
     }
 
     [InteropFact("nginx")]
-    public async Task nginx_400_that_is_not_its_certificate_error_page_stays_an_HTTP_answer()
+    public async Task Nginx_BadRequestThatIsNotItsCertificateErrorPage_StaysAnHttpAnswer()
     {
         using var nginx = await NginxServer.StartAsync(pki.Server, pki.CaPath);
         await using var provider = Client(nginx.BaseAddress, pki.Orders, ClientPki.InventoryId);

@@ -14,7 +14,7 @@ public sealed class ResilienceStackingTests(ClientPki pki) : IClassFixture<Clien
     private const string Name = "inventory";
 
     [Fact]
-    public async Task Standard_handler_on_top_replaces_the_default_pipeline_instead_of_stacking()
+    public async Task StandardResilienceHandler_OnTop_ReplacesTheDefaultPipelineInsteadOfStacking()
     {
         var (cert, key) = pki.Write(pki.Server);
         await using var server = await TestServer.StartMtlsAsync(cert, key, pki.CaPath);
@@ -29,7 +29,7 @@ public sealed class ResilienceStackingTests(ClientPki pki) : IClassFixture<Clien
     }
 
     [Fact]
-    public async Task Standard_handler_on_top_never_retries_a_certificate_rejection()
+    public async Task StandardResilienceHandler_OnTop_NeverRetriesACertificateRejection()
     {
         using var rogue = pki.Other.IssueClient("rogue", "spiffe://example.org/ns/prod/sa/orders");
         var (cert, key) = pki.Write(pki.Server);
@@ -43,7 +43,7 @@ public sealed class ResilienceStackingTests(ClientPki pki) : IClassFixture<Clien
     }
 
     [Fact]
-    public async Task Without_a_standard_handler_the_default_pipeline_still_retries()
+    public async Task DefaultPipeline_WithoutAStandardHandler_StillRetries()
     {
         var (cert, key) = pki.Write(pki.Server);
         await using var server = await TestServer.StartMtlsAsync(cert, key, pki.CaPath);
@@ -57,7 +57,7 @@ public sealed class ResilienceStackingTests(ClientPki pki) : IClassFixture<Clien
     }
 
     [Fact]
-    public async Task Default_pipeline_does_not_log_every_attempt_at_Information()
+    public async Task DefaultPipeline_EveryAttempt_NotLoggedAtInformation()
     {
         var (cert, key) = pki.Write(pki.Server);
         await using var server = await TestServer.StartMtlsAsync(cert, key, pki.CaPath);

@@ -18,7 +18,7 @@ public sealed class FilesystemDeliveryTests : IDisposable
     }
 
     [Fact]
-    public async Task CredentialFolder_ServesSvid_FederatesPerTrustDomain_AndReloadsOnRotation()
+    public async Task CredentialFolder_FilesystemDelivery_ServesSvidFederatesPerTrustDomainAndReloadsOnRotation()
     {
         using var first = _pki.IssueServer();
         WriteCredentialBundle(first);

@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Primitives;
 using Mtls.Extensions.Infrastructure;
 
@@ -84,13 +85,14 @@ public sealed class SpiffeServer : IAsyncDisposable
 public sealed class SpiffeClient : IDisposable
 {
     private readonly ServiceProvider _services;
+    private readonly SemaphoreSlim _logged = new(0);
 
     public SpiffeClient(IDictionary<string, string?> settings)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
-        services.AddLogging();
+        services.AddLogging(l => l.AddFakeLogging(o => o.OutputSink = _ => _logged.Release()));
         services.AddMtlsSpiffe();
         services.AddMtlsHttpClient("inventory");
         _services = services.BuildServiceProvider();
@@ -99,6 +101,21 @@ public sealed class SpiffeClient : IDisposable
     public IServiceProvider Services => _services;
 
     public HttpClient CreateClient() => _services.GetRequiredService<IHttpClientFactory>().CreateClient("inventory");
+
+    /// <summary>Waits until the client has logged a record that <paramref name="match"/> accepts (woken by each record, no polling).</summary>
+    public async Task WaitForLogAsync(Func<FakeLogRecord, bool> match, TimeSpan timeout, string what)
+    {
+        var logs = _services.GetFakeLogCollector();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!logs.GetSnapshot().Any(match))
+        {
+            var left = timeout - clock.Elapsed;
+            if (left <= TimeSpan.Zero || !await _logged.WaitAsync(left))
+            {
+                throw new TimeoutException($"{what} did not happen within {timeout.TotalSeconds} s.");
+            }
+        }
+    }
 
     public ICertificateSource CertificateSource(string socket) =>
         _services.GetRequiredService<MtlsSourceFactory>().GetCertificateSource("client:inventory", new CertificateSourceOptions { WorkloadApi = { Socket = socket } });

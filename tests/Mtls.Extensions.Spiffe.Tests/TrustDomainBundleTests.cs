@@ -16,7 +16,7 @@ public sealed class TrustDomainBundleTests : IDisposable
     }
 
     [Fact]
-    public void ForPeer_SpiffePeer_GetsOnlyItsTrustDomainsBundle_OthersGetPlainOrNothing()
+    public void ForPeer_SpiffePeer_GetsOnlyItsTrustDomainsBundleOthersGetPlainOrNothing()
     {
         var bundle = TrustBundle.CreateForTrustDomains(new Dictionary<string, IEnumerable<System.Security.Cryptography.X509Certificates.X509Certificate2>>
         {
@@ -47,7 +47,7 @@ public sealed class TrustDomainBundleTests : IDisposable
     }
 
     [Fact]
-    public void Validator_PerDomainBundlesFromConfiguration_OwnDomainAccepted_CaOfAnotherDomainRefused_PlainPeerUsesPath()
+    public void Validator_PerDomainBundlesFromConfiguration_OwnDomainAcceptedOtherDomainsCaRefusedPlainPeerUsesPath()
     {
         var options = new TrustedCaOptions { Path = _pki.Root.WriteCertificatePem(Path.Combine(_folder, "plain.pem")) };
         options.Bundles["example.org"] = new TrustDomainBundleOptions { Path = _pki.Root.WriteCertificatePem(Path.Combine(_folder, "example.pem")) };

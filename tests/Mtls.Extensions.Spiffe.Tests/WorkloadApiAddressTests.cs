@@ -39,7 +39,7 @@ public class WorkloadApiAddressTests
     }
 
     [Fact]
-    public void Resolve_KeyBeatsEnvironment()
+    public void Resolve_KeyAndEnvironment_KeyWins()
     {
         var address = WorkloadApiAddress.Resolve(new WorkloadApiOptions { Socket = "unix:///configured.sock" }, "Mtls:Server:Certificate", _ => "unix:///tmp/agent.sock");
         Assert.Equal("/configured.sock", address.SocketPath);

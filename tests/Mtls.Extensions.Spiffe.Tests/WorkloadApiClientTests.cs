@@ -21,7 +21,7 @@ public sealed class WorkloadApiClientTests : IAsyncLifetime, IDisposable
     public void Dispose() => _pki.Dispose();
 
     [Fact]
-    public async Task Stream_FirstMessage_DeliversSvidAndBundle_WithSecurityHeaderOnEveryCall()
+    public async Task Stream_FirstMessage_DeliversSvidAndBundleWithSecurityHeaderOnEveryCall()
     {
         using var server = _pki.IssueServer();
         _api.Publish(_pki.Svid(server));
@@ -58,7 +58,7 @@ public sealed class WorkloadApiClientTests : IAsyncLifetime, IDisposable
     [InlineData("bundle")]
     [InlineData("id")]
     [InlineData("none")]
-    public async Task Stream_MessageMissingMandatoryField_DiscardedAndReported_LastGoodKept(string missing)
+    public async Task Stream_MessageMissingMandatoryField_DiscardedReportedAndLastGoodKept(string missing)
     {
         using var server = _pki.IssueServer();
         var good = _pki.Svid(server);
@@ -103,7 +103,7 @@ public sealed class WorkloadApiClientTests : IAsyncLifetime, IDisposable
     [Theory]
     [InlineData(StatusCode.InvalidArgument)]
     [InlineData(StatusCode.Unimplemented)]
-    public async Task StatusTable_ConfigurationErrors_NotRetried_LoggedAsConfigurationError(StatusCode status)
+    public async Task StatusTable_ConfigurationErrors_NotRetriedAndLoggedAsConfigurationError(StatusCode status)
     {
         var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
         _api.FailWith(status);
@@ -123,7 +123,7 @@ public sealed class WorkloadApiClientTests : IAsyncLifetime, IDisposable
     [InlineData(StatusCode.Unavailable)]
     [InlineData(StatusCode.PermissionDenied)]
     [InlineData(StatusCode.Internal)]
-    public async Task StatusTable_Retryable_RetriedAfterBackoff_OnTheTimeProvider(StatusCode status)
+    public async Task StatusTable_Retryable_RetriedAfterBackoffOnTheTimeProvider(StatusCode status)
     {
         var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
         _api.FailWith(status);
@@ -153,7 +153,7 @@ public sealed class WorkloadApiClientTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task Stream_Dropped_LastGoodKept_ErrorVisible_ThenRestored()
+    public async Task Stream_Dropped_LastGoodKeptErrorVisibleThenRestored()
     {
         var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
         using var leaf = _pki.IssueServer();

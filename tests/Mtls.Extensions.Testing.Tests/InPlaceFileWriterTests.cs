@@ -25,7 +25,7 @@ public sealed class InPlaceFileWriterTests : IDisposable
     }
 
     [Fact]
-    public void BeginWrite_FileHoldsFirstHalfUntilComplete()
+    public void BeginWrite_BeforeComplete_FileHoldsFirstHalf()
     {
         var path = NewPath();
         File.WriteAllText(path, "old content");
@@ -67,7 +67,7 @@ public sealed class InPlaceFileWriterTests : IDisposable
     }
 
     [Fact]
-    public void WriteInTwoHalves_CallbackSeesHalf()
+    public void WriteInTwoHalves_Callback_SeesHalf()
     {
         var path = NewPath();
         string? seen = null;
@@ -77,7 +77,7 @@ public sealed class InPlaceFileWriterTests : IDisposable
     }
 
     [Fact]
-    public async Task WriteInTwoHalvesAsync_CallbackSeesHalf()
+    public async Task WriteInTwoHalvesAsync_Callback_SeesHalf()
     {
         var path = NewPath();
         string? seen = null;
@@ -104,7 +104,7 @@ public sealed class InPlaceFileWriterTests : IDisposable
     }
 
     [Fact]
-    public void InvalidArguments_Throw()
+    public void InPlaceFileWriter_InvalidArguments_Throw()
     {
         Assert.ThrowsAny<ArgumentException>(() => InPlaceFileWriter.Write(null!, "x"));
         Assert.Throws<ArgumentNullException>(() => InPlaceFileWriter.Write(NewPath(), (string)null!));

@@ -64,7 +64,7 @@ public sealed partial class KubernetesSecretVolumeTests : IDisposable
     }
 
     [Fact]
-    public void Update_SwapsDataLink_DeletesOldFolder_KeepsVisibleLinks()
+    public void Update_NewPayload_SwapsDataLinkDeletesOldFolderKeepsVisibleLinks()
     {
         using var first = _issuing.IssueLocalhostServer("first");
         using var second = _issuing.IssueLocalhostServer("second");
@@ -123,7 +123,7 @@ public sealed partial class KubernetesSecretVolumeTests : IDisposable
     }
 
     [Fact]
-    public void Update_KeyRemovedFromPayload_VisibleLinkRemoved_NestedKeysLinkTheirTopFolder()
+    public void Update_KeyRemovedFromPayload_VisibleLinkRemovedAndNestedKeysLinkTheirTopFolder()
     {
         var volume = KubernetesSecretVolume.Create(_dir, _time);
         volume.Update(new Dictionary<string, string> { ["a"] = "1", ["b"] = "2", ["sub/c"] = "3" });
@@ -168,7 +168,7 @@ public sealed partial class KubernetesSecretVolumeTests : IDisposable
     }
 
     [Fact]
-    public void NullArguments_Throw()
+    public void KubernetesSecretVolume_NullArguments_Throw()
     {
         Assert.ThrowsAny<ArgumentException>(() => KubernetesSecretVolume.Create(null!));
         Assert.ThrowsAny<ArgumentException>(() => KubernetesSecretVolume.Create(string.Empty));

@@ -60,7 +60,7 @@ public sealed class SpiffeHelperWriterTests : IDisposable
     }
 
     [Fact]
-    public void WriteCertificateOnly_TornState_NewCertificateOldKey_LoaderRefusesIt()
+    public void WriteCertificateOnly_TornStateNewCertificateOldKey_LoaderRefusesIt()
     {
         using var first = _issuing.IssueClient("first");
         using var second = _issuing.IssueClient("second");
@@ -93,7 +93,7 @@ public sealed class SpiffeHelperWriterTests : IDisposable
     }
 
     [Fact]
-    public void AddIntermediatesToBundle_LeafAloneInSvidFile()
+    public void AddIntermediatesToBundle_Enabled_LeafAloneInSvidFile()
     {
         using var svid = _issuing.IssueClient("orders");
         var writer = new SpiffeHelperWriter(_dir, _time) { AddIntermediatesToBundle = true };
@@ -121,7 +121,18 @@ public sealed class SpiffeHelperWriterTests : IDisposable
         using var svid = _issuing.IssueClient("orders");
         var writer = new SpiffeHelperWriter(_dir, _time) { DelayBetweenFiles = TimeSpan.FromSeconds(5) };
         var written = new List<string>();
-        writer.FileWritten = p => { lock (written) { written.Add(Path.GetFileName(p)); } };
+        var secondFileWritten = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        writer.FileWritten = p =>
+        {
+            lock (written)
+            {
+                written.Add(Path.GetFileName(p));
+                if (written.Count == 2)
+                {
+                    secondFileWritten.TrySetResult();
+                }
+            }
+        };
         string[] Written() { lock (written) { return [.. written]; } }
 
         var task = writer.WriteAsync(svid, _root.ExportCertificatePem());
@@ -130,7 +141,7 @@ public sealed class SpiffeHelperWriterTests : IDisposable
         _time.Advance(TimeSpan.FromSeconds(4));
         Assert.Equal(["svid.pem"], Written());
         _time.Advance(TimeSpan.FromSeconds(1));
-        await Eventually(() => Written().Length == 2);
+        await secondFileWritten.Task.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(["svid.pem", "svid_key.pem"], Written());
         _time.Advance(TimeSpan.FromSeconds(5));
         await task.WaitAsync(TimeSpan.FromSeconds(10));
@@ -156,7 +167,7 @@ public sealed class SpiffeHelperWriterTests : IDisposable
     }
 
     [Fact]
-    public void NullArguments_Throw()
+    public void SpiffeHelperWriter_NullArguments_Throw()
     {
         Assert.ThrowsAny<ArgumentException>(() => new SpiffeHelperWriter(null!));
         var writer = new SpiffeHelperWriter(_dir, _time);
@@ -167,19 +178,5 @@ public sealed class SpiffeHelperWriterTests : IDisposable
         Assert.Throws<ArgumentNullException>(() => writer.WriteBundle((IEnumerable<TestCertificateAuthority>)null!));
         using var svid = _issuing.IssueClient("orders");
         Assert.Throws<ArgumentNullException>(() => writer.Write(svid, null!));
-    }
-
-    private static async Task Eventually(Func<bool> condition)
-    {
-        var deadline = TimeProvider.System.GetUtcNow() + TimeSpan.FromSeconds(10);
-        while (!condition())
-        {
-            if (TimeProvider.System.GetUtcNow() > deadline)
-            {
-                throw new TimeoutException("The condition did not become true within 10 s.");
-            }
-
-            await Task.Delay(10);
-        }
     }
 }

@@ -17,7 +17,7 @@ public sealed class FileSizeLimitTests : IDisposable
     }
 
     [Fact]
-    public void TrustFileAboveTheLimit_AtRunTime_IsIgnored_AndTheLastGoodBundleKept()
+    public void TrustFileAboveTheLimit_AtRunTime_IgnoredAndTheLastGoodBundleKept()
     {
         using var root = TestPki.CreateRoot("Fleet Root", timeProvider: _time);
         var path = root.WriteCertificatePem(Path.Combine(_dir, "ca.pem"));

@@ -57,7 +57,7 @@ public sealed class ObservabilityTests : IDisposable
     }
 
     [Fact]
-    public async Task HealthChecks_FollowLifetimeThresholdsAsFakeTimePasses()
+    public async Task HealthChecks_FakeTimePasses_FollowLifetimeThresholds()
     {
         LoadServerSources();
 
@@ -144,7 +144,7 @@ public sealed class ObservabilityTests : IDisposable
     }
 
     [Fact]
-    public void Logs_CertificateLoaded_EventId101_WithThumbprintAndNoKey()
+    public void Logs_CertificateLoaded_EventId101WithThumbprintAndNoKey()
     {
         LoadServerSources();
         var logs = _provider.GetRequiredService<FakeLogCollector>().GetSnapshot();

@@ -39,7 +39,7 @@ public sealed class PeerTextTests
     }
 
     [Fact]
-    public void RejectionMessage_IsEscapedWhereverItGoes()
+    public void RejectionMessage_WhereverItGoes_IsEscaped()
     {
         var result = PeerValidationResult.Failure(PeerRole.Client, MtlsRejectionReason.SelfSigned, "The client certificate CN=x\r\nAccepted client certificate spiffe://example.org/admin is self-signed.");
         Assert.DoesNotContain('\n', result.Message);

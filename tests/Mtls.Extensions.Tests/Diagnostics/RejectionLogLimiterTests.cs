@@ -25,7 +25,7 @@ public sealed class RejectionLogLimiterTests
     }
 
     [Fact]
-    public void Rejections_FirstNPerIntervalInFull_ThenOneSummary_AndAllCounted()
+    public void RejectionLogLimiter_Flood_FirstNPerIntervalInFullThenOneSummaryAndAllCounted()
     {
         using var provider = Build(new() { ["Mtls:Logging:RejectionLogBurst"] = "3", ["Mtls:Logging:RejectionLogInterval"] = "00:01:00" });
         var validator = provider.GetRequiredService<PeerCertificateValidator>();
@@ -63,7 +63,7 @@ public sealed class RejectionLogLimiterTests
     }
 
     [Fact]
-    public void NoCertificate_LogsBelowARejectedCertificate()
+    public void RejectionLogLimiter_NoCertificate_LoggedBelowARejectedCertificate()
     {
         using var provider = Build([]);
         var validator = provider.GetRequiredService<PeerCertificateValidator>();
@@ -78,7 +78,7 @@ public sealed class RejectionLogLimiterTests
     }
 
     [Fact]
-    public void InvalidLoggingOptions_AreRejectedNamingTheKey()
+    public void LoggingOptions_Invalid_RejectedNamingTheKey()
     {
         using var provider = Build(new() { ["Mtls:Logging:RejectionLogBurst"] = "-1" });
         var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptionsMonitor<MtlsLoggingOptions>>().CurrentValue);

@@ -12,7 +12,7 @@ public sealed class ReloadMetricsTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("mtls-reload-metrics-").FullName;
 
     [Fact]
-    public void Reloads_AreTaggedWithTheSourceName()
+    public void ReloadMetrics_Reloads_TaggedWithTheSourceName()
     {
         using var root = TestPki.CreateRoot("Metrics Root");
         using var first = root.IssueLocalhostServer("first");

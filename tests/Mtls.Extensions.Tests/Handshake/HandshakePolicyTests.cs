@@ -128,7 +128,7 @@ public sealed class HandshakePolicyTests : IDisposable
     }
 
     [Fact]
-    public void PeerChainCache_IsBoundedByCapacity()
+    public void PeerChainCache_MoreChainsThanCapacity_OldestEvicted()
     {
         var cache = new PeerChainCache(capacity: 2);
         using var a = _issuing.IssueClient("a");

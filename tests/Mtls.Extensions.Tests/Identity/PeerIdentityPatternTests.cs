@@ -19,7 +19,7 @@ public sealed class PeerIdentityPatternTests : IDisposable
     [InlineData("Inventory.Example.COM", PeerIdentityPatternKind.DnsName, "inventory.example.com")]
     [InlineData("*.example.com", PeerIdentityPatternKind.DnsName, "*.example.com")]
     [InlineData("  spiffe://example.org/ns/prod  ", PeerIdentityPatternKind.SpiffeId, "spiffe://example.org/ns/prod")]
-    public void PeerIdentityPattern_Parse_ConfigurationForm_KindAndNormalizedValue(string text, PeerIdentityPatternKind kind, string value)
+    public void PeerIdentityPattern_ParseConfigurationForm_KindAndNormalizedValue(string text, PeerIdentityPatternKind kind, string value)
     {
         var pattern = PeerIdentityPattern.Parse(text);
 
@@ -36,7 +36,7 @@ public sealed class PeerIdentityPatternTests : IDisposable
     [InlineData("spiffe://example.org/ns/", "trailing slash")]
     [InlineData("SPIFFE://example.org/ns", "scheme must be lowercase")]
     [InlineData("not a host!", "neither a SPIFFE ID")]
-    public void PeerIdentityPattern_TryParse_Invalid_FalseWithReason(string text, string reason)
+    public void PeerIdentityPattern_TryParseInvalid_FalseWithReason(string text, string reason)
     {
         Assert.False(PeerIdentityPattern.TryParse(text, out var pattern, out var error));
 
@@ -66,7 +66,7 @@ public sealed class PeerIdentityPatternTests : IDisposable
     }
 
     [Fact]
-    public void PeerIdentityPattern_PathPrefix_SegmentBoundary_NotStringPrefix()
+    public void PeerIdentityPattern_PathPrefix_MatchesAtSegmentBoundaryNotStringPrefix()
     {
         using var production = _root.IssueClient("orders", "spiffe://example.org/ns/production/sa/orders");
         using var exact = _root.IssueClient("prod", "spiffe://example.org/ns/prod");
@@ -77,7 +77,7 @@ public sealed class PeerIdentityPatternTests : IDisposable
     }
 
     [Fact]
-    public void PeerIdentityPattern_SpiffeForms_CertificateWithoutSpiffeId_NoMatch()
+    public void PeerIdentityPattern_SpiffeFormsCertificateWithoutSpiffeId_NoMatch()
     {
         using var leaf = _root.IssueLocalhostServer("example.org");
         var identity = PeerIdentity.FromCertificate(leaf.Certificate);
@@ -93,7 +93,7 @@ public sealed class PeerIdentityPatternTests : IDisposable
     [InlineData("*.example.com", "a.b.example.com", false)]
     [InlineData("*.example.com", "example.com", false)]
     [InlineData("inventory.example.com", "orders.example.com", false)]
-    public void PeerIdentityPattern_DnsName_MatchesDnsSans_WildcardSanOneLabel(string san, string host, bool expected)
+    public void PeerIdentityPattern_DnsName_MatchesDnsSansWildcardSanOneLabel(string san, string host, bool expected)
     {
         using var leaf = _root.IssueLeaf("leaf", o => o.ForServer().WithDnsNames(san));
 
@@ -162,7 +162,7 @@ public sealed class PeerIdentityPatternTests : IDisposable
     }
 
     [Fact]
-    public void PeerIdentityPattern_Factories_InvalidInput_Throws()
+    public void PeerIdentityPattern_FactoriesInvalidInput_Throws()
     {
         Assert.Throws<FormatException>(() => PeerIdentityPattern.ForTrustDomain("Example.org"));
         Assert.Throws<FormatException>(() => PeerIdentityPattern.ForTrustDomain(string.Empty));
@@ -171,5 +171,54 @@ public sealed class PeerIdentityPatternTests : IDisposable
         Assert.Throws<ArgumentException>(() => PeerIdentityPattern.ForDnsName(" "));
         Assert.Throws<ArgumentException>(() => PeerIdentityPattern.ForSubject(string.Empty));
         Assert.Throws<ArgumentNullException>(() => PeerIdentityPattern.Parse(null!));
+    }
+
+    [Theory]
+    [InlineData("spiffe://example.org", "spiffe://example.org/x", true)]
+    [InlineData("spiffe://example.org", "spiffe://example.org.evil/ns/prod", false)]
+    [InlineData("spiffe://example.org", "spiffe://sub.example.org/ns/prod", false)]
+    [InlineData("spiffe://example.org/ns/prod", "spiffe://example.org/ns/prod", true)]
+    [InlineData("spiffe://example.org/ns/prod", "spiffe://example.org/ns/prod/sa/orders", false)]
+    [InlineData("spiffe://example.org/ns/prod/*", "spiffe://example.org/ns/prod/a/b/c/d", true)]
+    [InlineData("spiffe://example.org/ns/prod/*", "spiffe://example.org/ns/prod.v2", false)]
+    [InlineData("spiffe://example.org/ns/prod/*", "spiffe://example.org/ns/prod-x/y", false)]
+    [InlineData("spiffe://example.org/ns/prod/*", "spiffe://example.org/ns/Prod/x", false)]
+    [InlineData("spiffe://example.org/ns/prod/*", "spiffe://example.org.evil/ns/prod/x", false)]
+    public void PeerIdentityPattern_SpiffeFormsAgainstLookAlikeIds_MatchOnlyTheirOwn(string pattern, string peer, bool expected)
+    {
+        using var leaf = _root.IssueClient("peer", peer);
+
+        Assert.Equal(expected, PeerIdentityPattern.Parse(pattern).Matches(PeerIdentity.FromCertificate(leaf.Certificate)));
+    }
+
+    [Theory]
+    [InlineData("spiffe://example.org/ns/prod*", "not a valid SPIFFE ID")]
+    [InlineData("spiffe://example.org/ns/prod/**", "not a valid SPIFFE ID")]
+    [InlineData("spiffe://example.org/ns/prod//*", "trailing slash")]
+    [InlineData("spiffe://example.org/ns/../admin/*", "'.' or '..' segments")]
+    [InlineData("spiffe://*", "scheme must be 'spiffe://'")]
+    [InlineData("spiffe://*.example.org/ns", "trust domain can contain only")]
+    [InlineData("spiffe:example.org", "scheme must be 'spiffe://'")]
+    [InlineData("spiffe://example.org:443/ns", "port")]
+    [InlineData("spiffe://example.org/ns?x=1", "query")]
+    public void PeerIdentityPattern_TryParseMalformedSpiffeForm_FalseWithReason(string text, string reason)
+    {
+        Assert.False(PeerIdentityPattern.TryParse(text, out var pattern, out var error));
+
+        Assert.Null(pattern);
+        Assert.Contains(reason, error, StringComparison.Ordinal);
+        Assert.Throws<FormatException>(() => PeerIdentityPattern.Parse(text));
+    }
+
+    [Theory]
+    [InlineData("*.example.com", "inventory.example.com.evil")]
+    [InlineData("*.example.com", "inventory.notexample.com")]
+    [InlineData("inventory.example.com", "inventory.example.com.evil")]
+    [InlineData("inventory.example.com", "evil-inventory.example.com")]
+    public void PeerIdentityPattern_DnsNameAgainstLookAlikeHosts_NoMatch(string san, string host)
+    {
+        using var leaf = _root.IssueLeaf("leaf", o => o.ForServer().WithDnsNames(san));
+
+        Assert.False(PeerIdentityPattern.Parse(host).Matches(PeerIdentity.FromCertificate(leaf.Certificate)));
     }
 }

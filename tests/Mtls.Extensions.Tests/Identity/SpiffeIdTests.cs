@@ -14,7 +14,7 @@ public sealed class SpiffeIdTests
     [InlineData("spiffe://k8s-west_1.example.com/Payments/web-FE.v2", "k8s-west_1.example.com", "/Payments/web-FE.v2")]
     [InlineData("spiffe://1.2.3.4/9eebccd2-12bf-40a6-b262-65fe0487d453", "1.2.3.4", "/9eebccd2-12bf-40a6-b262-65fe0487d453")]
     [InlineData("spiffe://example.org/...", "example.org", "/...")]
-    public void SpiffeId_Parse_ValidId_SplitsTrustDomainAndPath(string value, string trustDomain, string path)
+    public void SpiffeId_ParseValidId_SplitsTrustDomainAndPath(string value, string trustDomain, string path)
     {
         var id = SpiffeId.Parse(value);
 
@@ -54,7 +54,7 @@ public sealed class SpiffeIdTests
     [InlineData("spiffe://example.org/ns\nprod", "U+000A")]
     [InlineData("spiffe://example.org/caf\u00e9", "only letters, digits")]
     [InlineData("spiffe://example.org/ns:prod", "only letters, digits")]
-    public void SpiffeId_TryParse_BreaksARule_FalseWithTheRule(string value, string rule)
+    public void SpiffeId_TryParseBreaksARule_FalseWithTheRule(string value, string rule)
     {
         Assert.False(SpiffeId.TryParse(value, out var id, out var error));
 
@@ -65,7 +65,7 @@ public sealed class SpiffeIdTests
     }
 
     [Fact]
-    public void SpiffeId_TrustDomainOf255Bytes_Valid_256Bytes_Invalid()
+    public void SpiffeId_TrustDomainLength_ValidUpTo255Bytes()
     {
         var longest = new string('a', 251) + ".org";
         Assert.True(SpiffeId.TryParse($"spiffe://{longest}/ns", out var id));
@@ -77,7 +77,7 @@ public sealed class SpiffeIdTests
     }
 
     [Fact]
-    public void SpiffeId_TotalLength2048Bytes_Valid_2049Bytes_Invalid()
+    public void SpiffeId_TotalLength_ValidUpTo2048Bytes()
     {
         var prefix = "spiffe://example.org/";
         var longest = prefix + new string('p', SpiffeId.MaxLength - prefix.Length);
@@ -146,5 +146,67 @@ public sealed class SpiffeIdTests
         Assert.True(a != upper);
         Assert.NotEqual(a, upper);
         Assert.NotEqual(a, SpiffeId.Parse("spiffe://example.org"));
+    }
+
+    [Theory]
+    [InlineData("spiffe://example.org:/ns", "port")]
+    [InlineData("spiffe://example.org:", "port")]
+    [InlineData("spiffe://@example.org/ns", "user info")]
+    [InlineData("spiffe://[::1]/ns", "trust domain can contain only")]
+    [InlineData("spiffe://*.example.org/ns", "trust domain can contain only")]
+    [InlineData("spiffe://ex\u0130mple.org/ns", "trust domain can contain only")]
+    [InlineData("spiffe://example.org?", "query")]
+    [InlineData("spiffe://example.org/ns?", "query")]
+    [InlineData("spiffe://example.org/ns#", "fragment")]
+    [InlineData("spiffe:/example.org/ns", "scheme must be 'spiffe://'")]
+    [InlineData("spiffe//example.org/ns", "scheme must be 'spiffe://'")]
+    [InlineData(" spiffe://example.org/ns", "scheme must be 'spiffe://'")]
+    [InlineData("Spiffe://example.org/ns", "scheme must be lowercase")]
+    [InlineData("spiffe://example.org/ns ", "U+0020")]
+    [InlineData("spiffe://example.org/ns\\prod", "only letters, digits")]
+    [InlineData("spiffe://example.org/ns/*", "only letters, digits")]
+    [InlineData("spiffe://example.org/%41", "percent-encoded")]
+    [InlineData("spiffe://example.org/ns/%2e%2e", "percent-encoded")]
+    [InlineData("spiffe://example.org/.", "'.' or '..' segments")]
+    [InlineData("spiffe://example.org/..", "'.' or '..' segments")]
+    [InlineData("spiffe://example.org/ns/prod/.", "'.' or '..' segments")]
+    [InlineData("spiffe://example.org//", "empty segments")]
+    public void SpiffeId_TryParseEdgeOfARule_FalseWithTheRule(string value, string rule)
+    {
+        Assert.False(SpiffeId.TryParse(value, out var id, out var error));
+
+        Assert.Contains(rule, error, StringComparison.Ordinal);
+        Assert.True(id.IsEmpty);
+        Assert.Throws<FormatException>(() => SpiffeId.Parse(value));
+    }
+
+    [Theory]
+    [InlineData("spiffe://a/b", "a", "/b")]
+    [InlineData("spiffe://xn--caf-dma.example/ns", "xn--caf-dma.example", "/ns")]
+    [InlineData("spiffe://example.org/.hidden", "example.org", "/.hidden")]
+    [InlineData("spiffe://example.org/a..b/prod..", "example.org", "/a..b/prod..")]
+    [InlineData("spiffe://example.org/-/_/9", "example.org", "/-/_/9")]
+    [InlineData("spiffe://example.org/NS/Prod", "example.org", "/NS/Prod")]
+    public void SpiffeId_ParseEdgeOfARule_Valid(string value, string trustDomain, string path)
+    {
+        var id = SpiffeId.Parse(value);
+
+        Assert.Equal(trustDomain, id.TrustDomain);
+        Assert.Equal(path, id.Path);
+        Assert.Equal(value, id.ToString());
+    }
+
+    [Fact]
+    public void SpiffeId_MaximumLength_CountedInUtf8BytesNotCharacters()
+    {
+        var prefix = "spiffe://example.org/";
+        var twoByteCharacters = prefix + new string('\u00e9', (SpiffeId.MaxLength - prefix.Length + 1) / 2);
+        Assert.True(twoByteCharacters.Length < SpiffeId.MaxLength);
+
+        Assert.False(SpiffeId.TryParse(twoByteCharacters, out _, out var error));
+        Assert.Contains("longer than 2048 bytes", error, StringComparison.Ordinal);
+
+        Assert.False(SpiffeId.TryParse(twoByteCharacters[..^1], out _, out var withinLength));
+        Assert.Contains("only letters, digits", withinLength, StringComparison.Ordinal);
     }
 }

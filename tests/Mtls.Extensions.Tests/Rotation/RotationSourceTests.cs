@@ -152,7 +152,7 @@ public sealed class RotationSourceTests : IDisposable
     }
 
     [Fact]
-    public async Task CertManager_DataSymlinkSwap_NewPairServed_TokenFiresOnce()
+    public async Task CertManager_DataSymlinkSwap_NewPairServedAndTokenFiresOnce()
     {
         var volume = KubernetesSecretVolume.Create(_dir);
         var first = Issue("first");
@@ -228,7 +228,7 @@ public sealed class RotationSourceTests : IDisposable
     }
 
     [Fact]
-    public async Task BurstOfSwaps_DebouncedIntoOneReload()
+    public async Task ReloadingSource_BurstOfSwaps_DebouncedIntoOneReload()
     {
         // Real watcher, fake debounce clock: no reload can run until the test advances time, which it
         // does only after the burst; a source that reloaded per event would have replaced Current 5 times.
@@ -259,7 +259,7 @@ public sealed class RotationSourceTests : IDisposable
     }
 
     [Fact]
-    public async Task SpiffeHelper_TornWrite_OldPairKeptUntilKeyArrives_Watched()
+    public async Task SpiffeHelper_TornWriteWatched_OldPairKeptUntilKeyArrives()
     {
         var writer = new SpiffeHelperWriter(_dir);
         var first = Issue("first");
@@ -286,7 +286,7 @@ public sealed class RotationSourceTests : IDisposable
     }
 
     [Fact]
-    public async Task SpiffeHelper_TornWrite_Polled_RetriesThenFailureVisible_ThenNewPair()
+    public async Task SpiffeHelper_TornWritePolled_RetriesThenFailureVisibleThenNewPair()
     {
         var time = NewFakeTime();
         var reload = new MtlsReloadOptions { Watch = false, PollInterval = TimeSpan.FromMinutes(1), RetryDelay = TimeSpan.FromMilliseconds(250), MaxRetries = 2 };
@@ -322,7 +322,7 @@ public sealed class RotationSourceTests : IDisposable
     }
 
     [Fact]
-    public async Task CorruptCertificate_OldMaterialKept_FailureInHealthCheck_ThenRecovers()
+    public async Task CorruptCertificate_Reloaded_OldMaterialKeptFailureInHealthCheckThenRecovers()
     {
         var volume = KubernetesSecretVolume.Create(_dir);
         var first = Issue("first");
@@ -411,7 +411,7 @@ public sealed class RotationSourceTests : IDisposable
     }
 
     [Fact]
-    public async Task TrustBundle_CaRotation_OverlapThenOldRemoved_Watched()
+    public async Task TrustBundle_CaRotationWatched_OverlapThenOldRemoved()
     {
         var volume = KubernetesSecretVolume.Create(_dir);
         using var nextRoot = TestPki.CreateRoot("Rotation Root 2");
@@ -468,7 +468,7 @@ public sealed class RotationSourceTests : IDisposable
     }
 
     [Fact]
-    public async Task CertificateInPlaceHalfWritten_LeafWithoutItsChainNotServed()
+    public async Task CertificateInPlace_HalfWritten_LeafWithoutItsChainNotServed()
     {
         // Key first (atomically), then tls.crt rewritten in place: halfway, the new leaf is complete (and
         // matches the key) but its intermediate is cut off. Serving it would send an incomplete chain.
@@ -497,7 +497,7 @@ public sealed class RotationSourceTests : IDisposable
     }
 
     [Fact]
-    public async Task FileSymlinksRepointedToNewFolders_OldFoldersNoLongerWatched()
+    public async Task FileSymlinks_RepointedToNewFolders_OldFoldersNoLongerWatched()
     {
         // tls.crt -> v3/tls.crt, then -> v4/tls.crt, ...: each target folder is watched while it is current.
         // Watchers of old folders must go: each one holds an inotify instance (128 per user by default).
@@ -535,7 +535,7 @@ public sealed class RotationSourceTests : IDisposable
     }
 
     [Fact]
-    public async Task FolderSymlinkRepointed_PathThroughIt_Seen_WithoutPolling()
+    public async Task FolderSymlink_RepointedWithPathThroughIt_SeenWithoutPolling()
     {
         // Path = /certs/current/tls.crt with current -> v1, then current -> v2 (old versions kept): the switch
         // happens in /certs, one level above the file's folder.
@@ -858,7 +858,7 @@ public sealed class RotationSourceTests : IDisposable
     }
 
     [Fact]
-    public void TrustBundle_LoadFile_BundleCutOffInSecondBlock_RefusedLikeTheReloadingSource()
+    public void TrustBundleLoadFile_BundleCutOffInSecondBlock_RefusedLikeTheReloadingSource()
     {
         // The public loader and the reloading sources read trust files the same way, torn-write check included.
         using var nextRoot = TestPki.CreateRoot("Rotation Root 2");

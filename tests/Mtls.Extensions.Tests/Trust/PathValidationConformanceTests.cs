@@ -127,32 +127,32 @@ public sealed class PathValidationConformanceTests : IDisposable
     // ---------- RFC 5280 §4.1.2.2 serial number ----------
 
     [Fact]
-    public void Rfc5280_4_1_2_2_SerialZero_Rejected() => Rejected(Client(Leaf(o => o.SerialNumber = [0x00])), MtlsRejectionReason.InvalidSerialNumber);
+    public void Rfc5280SerialNumber_Zero_Rejected() => Rejected(Client(Leaf(o => o.SerialNumber = [0x00])), MtlsRejectionReason.InvalidSerialNumber);
 
     [Fact]
-    public void Rfc5280_4_1_2_2_SerialNegative_Rejected() => Rejected(Client(Leaf(o => o.SerialNumber = [0xFF, 0x01])), MtlsRejectionReason.InvalidSerialNumber);
+    public void Rfc5280SerialNumber_Negative_Rejected() => Rejected(Client(Leaf(o => o.SerialNumber = [0xFF, 0x01])), MtlsRejectionReason.InvalidSerialNumber);
 
     [Fact]
-    public void Rfc5280_4_1_2_2_Serial21Octets_Rejected() => Rejected(Client(Leaf(o => o.SerialNumber = [0x01, .. new byte[20]])), MtlsRejectionReason.InvalidSerialNumber);
+    public void Rfc5280SerialNumber_TwentyOneOctets_Rejected() => Rejected(Client(Leaf(o => o.SerialNumber = [0x01, .. new byte[20]])), MtlsRejectionReason.InvalidSerialNumber);
 
     [Fact]
-    public void Rfc5280_4_1_2_2_Serial20Octets_Accepted() => Accepted(Client(Leaf(o => o.SerialNumber = [0x7F, .. Enumerable.Repeat((byte)0xAB, 19)])));
+    public void Rfc5280SerialNumber_TwentyOctets_Accepted() => Accepted(Client(Leaf(o => o.SerialNumber = [0x7F, .. Enumerable.Repeat((byte)0xAB, 19)])));
 
     [Fact]
-    public void Rfc5280_4_1_2_2_Serial20OctetsWithSignPadding_Accepted() => Accepted(Client(Leaf(o => o.SerialNumber = [0x00, 0x80, .. Enumerable.Repeat((byte)0xAB, 19)])));
+    public void Rfc5280SerialNumber_TwentyOctetsWithSignPadding_Accepted() => Accepted(Client(Leaf(o => o.SerialNumber = [0x00, 0x80, .. Enumerable.Repeat((byte)0xAB, 19)])));
 
     [Fact]
-    public void Rfc5280_4_1_2_2_IntermediateSerialNegative_Rejected() =>
+    public void Rfc5280SerialNumber_IntermediateNegative_Rejected() =>
         Rejected(ClientUnder(Intermediate(o => o.SerialNumber = [0x80, 0x01])), MtlsRejectionReason.InvalidSerialNumber, "Bad CA");
 
     [Fact]
-    public void Rfc5280_4_1_2_2_AnchorSerialZero_RejectedNamingThePinnedCa() =>
+    public void Rfc5280SerialNumber_AnchorZero_RejectedNamingThePinnedCa() =>
         Rejected(ClientUnderRoot(Root(o => o.SerialNumber = [0x00], "Zero Root")), MtlsRejectionReason.InvalidSerialNumber, "pinned CA CN=Zero Root");
 
     // ---------- RFC 5280 §4.1.2.5 validity ----------
 
     [Fact]
-    public void Rfc5280_4_1_2_5_ValidAtTheNotAfterSecond_Accepted()
+    public void Rfc5280Validity_AtTheNotAfterSecond_Accepted()
     {
         var leaf = Leaf(o => o.NotAfter = _time.GetUtcNow().AddMinutes(10));
         _time.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromMilliseconds(500));
@@ -160,7 +160,7 @@ public sealed class PathValidationConformanceTests : IDisposable
     }
 
     [Fact]
-    public void Rfc5280_4_1_2_5_OneSecondAfterNotAfter_Expired()
+    public void Rfc5280Validity_OneSecondAfterNotAfter_Expired()
     {
         var leaf = Leaf(o => o.NotAfter = _time.GetUtcNow().AddMinutes(10));
         _time.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(1));
@@ -168,67 +168,67 @@ public sealed class PathValidationConformanceTests : IDisposable
     }
 
     [Fact]
-    public void Rfc5280_4_1_2_5_AtNotBefore_Accepted() => Accepted(Client(Leaf(o => o.NotBefore = _time.GetUtcNow())));
+    public void Rfc5280Validity_AtNotBefore_Accepted() => Accepted(Client(Leaf(o => o.NotBefore = _time.GetUtcNow())));
 
     [Fact]
-    public void Rfc5280_4_1_2_5_BeforeNotBefore_NotYetValid() => Rejected(Client(Leaf(o => o.NotBefore = _time.GetUtcNow().AddSeconds(1))), MtlsRejectionReason.NotYetValid);
+    public void Rfc5280Validity_BeforeNotBefore_NotYetValid() => Rejected(Client(Leaf(o => o.NotBefore = _time.GetUtcNow().AddSeconds(1))), MtlsRejectionReason.NotYetValid);
 
     [Fact]
-    public void Rfc5280_4_1_2_5_GeneralizedTimeAfter2049_Accepted() => Accepted(Client(Leaf(o => o.NotAfter = new DateTimeOffset(2051, 1, 1, 0, 0, 0, TimeSpan.Zero)), Options(p => { })));
+    public void Rfc5280Validity_GeneralizedTimeAfter2049_Accepted() => Accepted(Client(Leaf(o => o.NotAfter = new DateTimeOffset(2051, 1, 1, 0, 0, 0, TimeSpan.Zero)), Options(p => { })));
 
     [Fact]
-    public void Rfc5280_6_1_3_ExpiredAnchor_Expired() =>
+    public void Rfc5280PathValidity_ExpiredAnchor_Expired() =>
         Rejected(ClientUnderRoot(Root(o => o.ValidBetween(_time.GetUtcNow().AddDays(-30), _time.GetUtcNow().AddDays(-1)), "Old Root")), MtlsRejectionReason.Expired, "pinned CA CN=Old Root");
 
     [Fact]
-    public void Rfc5280_6_1_3_ExpiredIntermediate_Expired() =>
+    public void Rfc5280PathValidity_ExpiredIntermediate_Expired() =>
         Rejected(ClientUnder(Intermediate(o => o.ValidBetween(_time.GetUtcNow().AddDays(-30), _time.GetUtcNow().AddDays(-1)))), MtlsRejectionReason.Expired, "Bad CA");
 
     // ---------- RFC 5280 §4.1.2.6 / §4.2.1.6 subject ----------
 
     [Fact]
-    public void Rfc5280_4_1_2_6_CaWithEmptySubject_Rejected() =>
+    public void Rfc5280Subject_CaWithEmptySubject_Rejected() =>
         Rejected(ClientUnder(Intermediate(o => { o.Subject = ""; o.WithDnsNames("ca.example.org"); })), MtlsRejectionReason.InvalidSubjectName);
 
     [Fact]
-    public void Rfc5280_4_2_1_6_EmptySubjectWithCriticalSan_Accepted() => Accepted(Client(Leaf(o => o.Subject = "")));
+    public void Rfc5280SubjectAltName_EmptySubjectWithCriticalSan_Accepted() => Accepted(Client(Leaf(o => o.Subject = "")));
 
     [Fact]
-    public void Rfc5280_4_2_1_6_EmptySubjectWithNonCriticalSan_Rejected() =>
+    public void Rfc5280SubjectAltName_EmptySubjectWithNonCriticalSan_Rejected() =>
         Rejected(Client(Leaf(o => { o.Subject = ""; o.SubjectAltNameCritical = false; })), MtlsRejectionReason.InvalidSubjectName);
 
     [Fact]
-    public void Rfc5280_4_2_1_6_SubjectWithCriticalSan_Rejected() =>
+    public void Rfc5280SubjectAltName_SubjectWithCriticalSan_Rejected() =>
         Rejected(Client(Leaf(o => o.SubjectAltNameCritical = true)), MtlsRejectionReason.InvalidSubjectName);
 
     [Fact]
-    public void Rfc5280_4_2_1_6_EmptySubjectWithoutSan_Rejected() =>
+    public void Rfc5280SubjectAltName_EmptySubjectWithoutSan_Rejected() =>
         Rejected(Client(Keep(_issuing.IssueLeaf("x", o => { o.ForClient(); o.Subject = ""; }))), MtlsRejectionReason.InvalidSubjectName);
 
     // ---------- RFC 5280 §4.2 extensions ----------
 
     [Fact]
-    public void Rfc5280_4_2_DuplicateExtensionInLeaf_Rejected() =>
+    public void Rfc5280Extensions_DuplicateInLeaf_Rejected() =>
         Rejected(Client(Leaf(o => o.ExtraExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(TestCertificateOptions.ClientAuth)], false)))), MtlsRejectionReason.DuplicateExtension);
 
     [Fact]
-    public void Rfc5280_4_2_DuplicateExtensionInIntermediate_Rejected() =>
+    public void Rfc5280Extensions_DuplicateInIntermediate_Rejected() =>
         Rejected(ClientUnder(Intermediate(o => o.ExtraExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true)))), MtlsRejectionReason.DuplicateExtension, "Bad CA");
 
     [Fact]
-    public void Rfc5280_4_2_UnknownCriticalExtension_Rejected() =>
+    public void Rfc5280Extensions_UnknownCritical_Rejected() =>
         Rejected(Client(Leaf(o => o.ExtraExtensions.Add(Raw("1.3.6.1.4.1.99999.1", true, 0x05, 0x00)))), MtlsRejectionReason.UnrecognizedCriticalExtension);
 
     [Fact]
-    public void Rfc5280_4_2_UnknownNonCriticalExtension_Accepted() =>
+    public void Rfc5280Extensions_UnknownNonCritical_Accepted() =>
         Accepted(Client(Leaf(o => o.ExtraExtensions.Add(Raw("1.3.6.1.4.1.99999.1", false, 0x05, 0x00)))));
 
     [Fact]
-    public void Rfc5280_4_2_UnknownCriticalExtensionInAnchor_RejectedNamingThePinnedCa() =>
+    public void Rfc5280Extensions_UnknownCriticalInAnchor_RejectedNamingThePinnedCa() =>
         Rejected(ClientUnderRoot(Root(o => o.ExtraExtensions.Add(Raw("1.3.6.1.4.1.99999.2", true, 0x05, 0x00)), "Odd Root")), MtlsRejectionReason.UnrecognizedCriticalExtension, "pinned CA CN=Odd Root");
 
     [Fact]
-    public void Rfc5280_4_2_CriticalCertificatePolicies_Accepted() =>
+    public void Rfc5280Extensions_CriticalCertificatePolicies_Accepted() =>
         Accepted(Client(Leaf(o => o.ExtraExtensions.Add(TestPki.CreateExtension("2.5.29.32", true, w =>
         {
             using (w.PushSequence())
@@ -239,45 +239,45 @@ public sealed class PathValidationConformanceTests : IDisposable
         })))));
 
     [Fact]
-    public void Rfc5280_4_2_2_1_MalformedAuthorityInfoAccess_Rejected() =>
+    public void Rfc5280AuthorityInfoAccess_Malformed_Rejected() =>
         Rejected(Client(Leaf(o => o.ExtraExtensions.Add(Raw(Aia, false, 0x30, 0x03, 0x06, 0x01, 0x2B)))), MtlsRejectionReason.MalformedExtension, "authorityInfoAccess");
 
     [Fact]
-    public void Rfc5280_4_2_2_1_EmptyAuthorityInfoAccess_Rejected() =>
+    public void Rfc5280AuthorityInfoAccess_Empty_Rejected() =>
         Rejected(Client(Leaf(o => o.ExtraExtensions.Add(Raw(Aia, false, 0x30, 0x00)))), MtlsRejectionReason.MalformedExtension);
 
     [Fact]
-    public void Rfc5280_4_2_2_1_WellFormedAuthorityInfoAccess_AcceptedAndNeverFetched() =>
+    public void Rfc5280AuthorityInfoAccess_WellFormed_AcceptedAndNeverFetched() =>
         Accepted(Client(Leaf(o => o.CaIssuersUrl = new Uri("http://127.0.0.1:9/ca.cer"))));
 
     [Fact]
-    public void Rfc5280_4_2_1_3_MalformedKeyUsage_Rejected() =>
+    public void Rfc5280KeyUsage_Malformed_Rejected() =>
         Rejected(Client(Leaf(o => { o.KeyUsage = X509KeyUsageFlags.None; o.ExtraExtensions.Add(Raw(KeyUsageOid, true, 0x04, 0x01, 0x00)); })), MtlsRejectionReason.MalformedExtension);
 
     [Fact]
-    public void Rfc5280_4_2_1_6_EmptySanSequence_Rejected() =>
+    public void Rfc5280SubjectAltName_EmptySequence_Rejected() =>
         Rejected(Client(Leaf(o => { o.Uris.Clear(); o.ExtraExtensions.Add(Raw(San, false, 0x30, 0x00)); })), MtlsRejectionReason.MalformedExtension);
 
     [Fact]
-    public void Rfc5280_4_2_1_12_EmptyExtendedKeyUsage_Rejected() =>
+    public void Rfc5280ExtendedKeyUsage_Empty_Rejected() =>
         Rejected(Client(Leaf(o => { o.WithoutExtendedKeyUsage(); o.ExtraExtensions.Add(Raw(Eku, false, 0x30, 0x00)); })), MtlsRejectionReason.MalformedExtension);
 
     // ---------- RFC 5280 §4.2.1.1 authority key identifier ----------
 
     [Fact]
-    public void Rfc5280_4_2_1_1_LeafWithoutAki_Rejected() =>
+    public void Rfc5280AuthorityKeyId_LeafWithoutAki_Rejected() =>
         Rejected(Client(Leaf(o => o.OmitExtensions.Add(Aki))), MtlsRejectionReason.MissingKeyIdentifier, "AllowMissingKeyIdentifiers");
 
     [Fact]
-    public void Rfc5280_4_2_1_1_LeafWithoutAki_AllowMissingKeyIdentifiers_Accepted() =>
+    public void Rfc5280AuthorityKeyId_LeafWithoutAkiWhenMissingKeyIdentifiersAllowed_Accepted() =>
         Accepted(Client(Leaf(o => o.OmitExtensions.Add(Aki)), Options(p => p.AllowMissingKeyIdentifiers = true)));
 
     [Fact]
-    public void Rfc5280_4_2_1_1_IntermediateWithoutAki_Rejected() =>
+    public void Rfc5280AuthorityKeyId_IntermediateWithoutAki_Rejected() =>
         Rejected(ClientUnder(Intermediate(o => o.OmitExtensions.Add(Aki))), MtlsRejectionReason.MissingKeyIdentifier, "Bad CA");
 
     [Fact]
-    public void Rfc5280_4_2_1_1_AkiWithoutKeyIdentifier_Rejected() =>
+    public void Rfc5280AuthorityKeyId_WithoutKeyIdentifier_Rejected() =>
         Rejected(Client(Leaf(o =>
         {
             o.OmitExtensions.Add(Aki);
@@ -296,19 +296,19 @@ public sealed class PathValidationConformanceTests : IDisposable
         })), MtlsRejectionReason.MissingKeyIdentifier);
 
     [Fact]
-    public void CabfBr_7_1_2_CaAkiWithIssuerAndSerial_Rejected() =>
+    public void CabfBrAuthorityKeyId_CaAkiWithIssuerAndSerial_Rejected() =>
         Rejected(ClientUnder(Intermediate(o => o.AuthorityKeyIdentifierWithIssuerAndSerial = true)), MtlsRejectionReason.InvalidKeyIdentifier, "authorityCertIssuer");
 
     [Fact]
-    public void Rfc5280_4_2_1_1_LeafAkiWithIssuerAndSerial_Accepted() =>
+    public void Rfc5280AuthorityKeyId_LeafAkiWithIssuerAndSerial_Accepted() =>
         Accepted(Client(Leaf(o => o.AuthorityKeyIdentifierWithIssuerAndSerial = true)));
 
     [Fact]
-    public void Rfc5280_4_2_1_1_SelfSignedAkiDiffersFromSki_Rejected() =>
+    public void Rfc5280AuthorityKeyId_SelfSignedAkiDiffersFromSki_Rejected() =>
         Rejected(ClientUnderRoot(Root(o => o.ExtraExtensions.Add(AuthorityKeyId([1, 2, 3, 4]))), null), MtlsRejectionReason.InvalidKeyIdentifier, "pinned CA");
 
     [Fact]
-    public void Rfc5280_4_2_1_1_SelfSignedAkiEqualsSki_Accepted() =>
+    public void Rfc5280AuthorityKeyId_SelfSignedAkiEqualsSki_Accepted() =>
         Accepted(ClientUnderRoot(Root(o =>
         {
             o.OmitExtensions.Add(Ski);
@@ -317,11 +317,11 @@ public sealed class PathValidationConformanceTests : IDisposable
         })));
 
     [Fact]
-    public void Rfc5280_4_2_1_1_CriticalAki_Rejected() =>
+    public void Rfc5280AuthorityKeyId_Critical_Rejected() =>
         Rejected(Client(Leaf(o => { o.OmitExtensions.Add(Aki); o.ExtraExtensions.Add(AuthorityKeyId(KeyId(_issuing), critical: true)); })), MtlsRejectionReason.InvalidKeyIdentifier);
 
     [Fact]
-    public void Rfc5280_4_2_1_1_PinnedIntermediateWithoutAki_RejectedNamingThePinnedCa()
+    public void Rfc5280AuthorityKeyId_PinnedIntermediateWithoutAki_RejectedNamingThePinnedCa()
     {
         var pinned = Intermediate(o => o.OmitExtensions.Add(Aki), "Pinned Issuing CA");
         Rejected(Client(Leaf(issuer: pinned), trust: TrustBundle.Create([Keep(pinned.PublicCopy())])), MtlsRejectionReason.MissingKeyIdentifier, "pinned CA CN=Pinned Issuing CA");
@@ -330,88 +330,88 @@ public sealed class PathValidationConformanceTests : IDisposable
     // ---------- RFC 5280 §4.2.1.2 subject key identifier ----------
 
     [Fact]
-    public void Rfc5280_4_2_1_2_IntermediateWithoutSki_Rejected() =>
+    public void Rfc5280SubjectKeyId_IntermediateWithoutSki_Rejected() =>
         Rejected(ClientUnder(Intermediate(o => o.OmitExtensions.Add(Ski))), MtlsRejectionReason.MissingKeyIdentifier, "subjectKeyIdentifier");
 
     [Fact]
-    public void Rfc5280_4_2_1_2_RootWithoutSki_Rejected() =>
+    public void Rfc5280SubjectKeyId_RootWithoutSki_Rejected() =>
         Rejected(ClientUnderRoot(Root(o => o.OmitExtensions.Add(Ski))), MtlsRejectionReason.MissingKeyIdentifier, "pinned CA");
 
     [Fact]
-    public void Rfc5280_4_2_1_2_RootWithoutSki_AllowMissingKeyIdentifiers_Accepted() =>
+    public void Rfc5280SubjectKeyId_RootWithoutSkiWhenMissingKeyIdentifiersAllowed_Accepted() =>
         Accepted(ClientUnderRoot(Root(o => o.OmitExtensions.Add(Ski)), options: Options(p => p.AllowMissingKeyIdentifiers = true)));
 
     [Fact]
-    public void Rfc5280_4_2_1_2_LeafWithoutSki_Accepted() => Accepted(Client(Leaf(o => o.OmitExtensions.Add(Ski))));
+    public void Rfc5280SubjectKeyId_LeafWithoutSki_Accepted() => Accepted(Client(Leaf(o => o.OmitExtensions.Add(Ski))));
 
     [Fact]
-    public void Rfc5280_4_2_1_2_CriticalSki_Rejected() =>
+    public void Rfc5280SubjectKeyId_Critical_Rejected() =>
         Rejected(ClientUnder(Intermediate(o => { o.OmitExtensions.Add(Ski); o.ExtraExtensions.Add(new X509SubjectKeyIdentifierExtension([1, 2, 3], true)); })), MtlsRejectionReason.InvalidKeyIdentifier);
 
     // ---------- RFC 5280 §4.2.1.3 key usage ----------
 
     [Fact]
-    public void Rfc5280_4_2_1_3_LeafAssertsKeyCertSign_Rejected() =>
+    public void Rfc5280KeyUsage_LeafAssertsKeyCertSign_Rejected() =>
         Rejected(Client(Leaf(o => o.KeyUsage = X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyCertSign)), MtlsRejectionReason.KeyUsageNotAllowed, "keyCertSign");
 
     [Fact]
-    public void Rfc5280_4_2_1_3_LeafAssertsCrlSign_Rejected() =>
+    public void Rfc5280KeyUsage_LeafAssertsCrlSign_Rejected() =>
         Rejected(Client(Leaf(o => o.KeyUsage = X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.CrlSign)), MtlsRejectionReason.KeyUsageNotAllowed);
 
     [Fact]
-    public void Rfc5280_4_2_1_3_CaWithoutKeyCertSign_Rejected() =>
+    public void Rfc5280KeyUsage_CaWithoutKeyCertSign_Rejected() =>
         Rejected(ClientUnder(Intermediate(o => o.KeyUsage = X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.CrlSign)), MtlsRejectionReason.KeyUsageNotAllowed, "Bad CA");
 
     [Fact]
-    public void Rfc5280_4_2_1_3_CaWithoutKeyUsageExtension_Accepted() => Accepted(ClientUnder(Intermediate(o => o.KeyUsage = X509KeyUsageFlags.None)));
+    public void Rfc5280KeyUsage_CaWithoutTheExtension_Accepted() => Accepted(ClientUnder(Intermediate(o => o.KeyUsage = X509KeyUsageFlags.None)));
 
     [Fact]
-    public void Rfc5280_4_2_1_3_LeafWithoutDigitalSignature_Rejected() =>
+    public void Rfc5280KeyUsage_LeafWithoutDigitalSignature_Rejected() =>
         Rejected(Client(Leaf(o => o.KeyUsage = X509KeyUsageFlags.NonRepudiation)), MtlsRejectionReason.KeyUsageNotAllowed, "digitalSignature");
 
     [Fact]
-    public void Rfc5280_4_2_1_3_LeafWithoutKeyUsageExtension_Accepted() => Accepted(Client(Leaf(o => o.KeyUsage = X509KeyUsageFlags.None)));
+    public void Rfc5280KeyUsage_LeafWithoutTheExtension_Accepted() => Accepted(Client(Leaf(o => o.KeyUsage = X509KeyUsageFlags.None)));
 
     // ---------- RFC 5280 §4.2.1.9 basic constraints, §6.1.4 path length ----------
 
     [Fact]
-    public void Rfc5280_4_2_1_9_BasicConstraintsNotCritical_Rejected() =>
+    public void Rfc5280BasicConstraints_NotCritical_Rejected() =>
         Rejected(ClientUnder(Intermediate(o => o.BasicConstraintsCritical = false)), MtlsRejectionReason.InvalidBasicConstraints, "Bad CA");
 
     [Fact]
-    public void Rfc5280_4_2_1_9_AnchorBasicConstraintsNotCritical_RejectedNamingThePinnedCa() =>
+    public void Rfc5280BasicConstraints_AnchorsNotCritical_RejectedNamingThePinnedCa() =>
         Rejected(ClientUnderRoot(Root(o => o.BasicConstraintsCritical = false, "Lax Root")), MtlsRejectionReason.InvalidBasicConstraints, "pinned CA CN=Lax Root");
 
     [Fact]
-    public void Rfc5280_4_2_1_9_IntermediateWithoutBasicConstraints_Rejected() =>
+    public void Rfc5280BasicConstraints_MissingInIntermediate_Rejected() =>
         Rejected(ClientUnder(Intermediate(o => o.OmitBasicConstraints = true)), MtlsRejectionReason.IntermediateNotCa);
 
     [Fact]
-    public void Rfc5280_4_2_1_9_IntermediateWithCaFalse_Rejected() =>
+    public void Rfc5280BasicConstraints_IntermediateWithCaFalse_Rejected() =>
         Rejected(ClientUnder(Intermediate(o => { o.IsCa = false; o.KeyUsage = X509KeyUsageFlags.DigitalSignature; })), MtlsRejectionReason.IntermediateNotCa);
 
     [Fact]
-    public void Rfc5280_4_2_1_9_PathLengthWithoutCa_Rejected() =>
+    public void Rfc5280BasicConstraints_PathLengthWithoutCa_Rejected() =>
         Rejected(Client(Leaf(o => { o.OmitBasicConstraints = true; o.ExtraExtensions.Add(new X509BasicConstraintsExtension(false, true, 0, true)); })), MtlsRejectionReason.InvalidBasicConstraints);
 
     [Fact]
-    public void Rfc5280_4_2_1_9_LeafWithNonCriticalCaFalse_Accepted() => Accepted(Client(Leaf(o => o.BasicConstraintsCritical = false)));
+    public void Rfc5280BasicConstraints_LeafWithNonCriticalCaFalse_Accepted() => Accepted(Client(Leaf(o => o.BasicConstraintsCritical = false)));
 
     [Fact]
-    public void Rfc5280_4_2_1_9_LeafIsCa_Rejected() => Rejected(Client(Leaf(o => { o.IsCa = true; o.KeyUsage = X509KeyUsageFlags.DigitalSignature; })), MtlsRejectionReason.LeafIsCa);
+    public void Rfc5280BasicConstraints_LeafIsCa_Rejected() => Rejected(Client(Leaf(o => { o.IsCa = true; o.KeyUsage = X509KeyUsageFlags.DigitalSignature; })), MtlsRejectionReason.LeafIsCa);
 
     [Fact]
-    public void Rfc5280_6_1_4_PathLengthZeroAboveLeaf_Accepted() => Accepted(ClientUnder(Intermediate(o => o.PathLength = 0)));
+    public void Rfc5280PathLength_ZeroAboveLeaf_Accepted() => Accepted(ClientUnder(Intermediate(o => o.PathLength = 0)));
 
     [Fact]
-    public void Rfc5280_6_1_4_PathLengthZeroExceeded_Rejected()
+    public void Rfc5280PathLength_ZeroExceeded_Rejected()
     {
         var limited = Intermediate(o => o.PathLength = 0, "Limited CA");
         Rejected(ClientUnder(Keep(limited.CreateIntermediate("Below Limited CA"))), MtlsRejectionReason.PathLengthExceeded, "Limited CA");
     }
 
     [Fact]
-    public void Rfc5280_6_1_4_AnchorPathLengthExceeded_Rejected()
+    public void Rfc5280PathLength_AnchorsExceeded_Rejected()
     {
         var root = Root(o => o.PathLength = 0, "Short Root");
         var below = Keep(root.CreateIntermediate("Below Short Root"));
@@ -419,7 +419,7 @@ public sealed class PathValidationConformanceTests : IDisposable
     }
 
     [Fact]
-    public void Rfc5280_6_1_4_SelfIssuedIntermediateNotCountedForPathLength_Accepted()
+    public void Rfc5280PathLength_SelfIssuedIntermediateNotCounted_Accepted()
     {
         var root = Root(o => o.PathLength = 1, "Rollover Root");
         var newWithOld = Keep(root.CreateIntermediate("Rollover Root", o => o.Subject = "CN=Rollover Root"));
@@ -430,13 +430,13 @@ public sealed class PathValidationConformanceTests : IDisposable
     // ---------- RFC 5280 §6.1 chain depth (MaxChainDepth) ----------
 
     [Fact]
-    public void Rfc5280_6_1_ChainDepthAtMaximum_Accepted() => Accepted(Client(Leaf(), Options(p => p.MaxChainDepth = 2)));
+    public void Rfc5280ChainDepth_AtMaximum_Accepted() => Accepted(Client(Leaf(), Options(p => p.MaxChainDepth = 2)));
 
     [Fact]
-    public void Rfc5280_6_1_ChainDepthCountsTheAnchor_Rejected() => Rejected(Client(Leaf(), Options(p => p.MaxChainDepth = 1)), MtlsRejectionReason.ChainTooDeep);
+    public void Rfc5280ChainDepth_AnchorCountedBeyondMaximum_Rejected() => Rejected(Client(Leaf(), Options(p => p.MaxChainDepth = 1)), MtlsRejectionReason.ChainTooDeep);
 
     [Fact]
-    public void Rfc5280_6_1_SelfIssuedIntermediateNotCountedForDepth_Accepted()
+    public void Rfc5280ChainDepth_SelfIssuedIntermediateNotCounted_Accepted()
     {
         var root = Root(name: "Depth Root");
         var newWithOld = Keep(root.CreateIntermediate("Depth Root", o => o.Subject = "CN=Depth Root"));
@@ -445,7 +445,7 @@ public sealed class PathValidationConformanceTests : IDisposable
     }
 
     [Fact]
-    public void Rfc5280_6_1_DefaultMaxChainDepth_FourCasAccepted_FiveRejected()
+    public void Rfc5280ChainDepth_DefaultMaximum_FourCasAcceptedFiveRejected()
     {
         var second = Keep(_issuing.CreateIntermediate("Second CA"));
         var third = Keep(second.CreateIntermediate("Third CA"));
@@ -460,115 +460,115 @@ public sealed class PathValidationConformanceTests : IDisposable
         ClientUnder(Intermediate(ca, "Constrained CA"), leaf);
 
     [Fact]
-    public void Rfc5280_4_2_1_10_DnsPermitted_Accepted() =>
+    public void Rfc5280NameConstraints_DnsPermitted_Accepted() =>
         Accepted(UnderConstraints(o => o.PermittedDnsSubtrees.Add("example.org"), o => o.WithDnsNames("orders.example.org")));
 
     [Fact]
-    public void Rfc5280_4_2_1_10_DnsNotPermitted_Rejected() =>
+    public void Rfc5280NameConstraints_DnsNotPermitted_Rejected() =>
         Rejected(UnderConstraints(o => o.PermittedDnsSubtrees.Add("example.org"), o => o.WithDnsNames("orders.example.com")), MtlsRejectionReason.NameConstraintsViolated, "orders.example.com");
 
     [Fact]
-    public void Rfc5280_4_2_1_10_DnsExcluded_Rejected() =>
+    public void Rfc5280NameConstraints_DnsExcluded_Rejected() =>
         Rejected(UnderConstraints(o => o.ExcludedDnsSubtrees.Add("secret.example.org"), o => o.WithDnsNames("db.secret.example.org")), MtlsRejectionReason.NameConstraintsViolated);
 
     [Fact]
-    public void Rfc5280_4_2_1_10_DnsSuffixIsNotASubtree_Rejected() =>
+    public void Rfc5280NameConstraints_DnsSuffixIsNotASubtree_Rejected() =>
         Rejected(UnderConstraints(o => o.PermittedDnsSubtrees.Add("example.org"), o => o.WithDnsNames("badexample.org")), MtlsRejectionReason.NameConstraintsViolated);
 
     [Fact]
-    public void Rfc5280_4_2_1_10_WildcardSanReachesIntoExcludedSubtree_Rejected() =>
+    public void Rfc5280NameConstraints_WildcardSanReachesIntoExcludedSubtree_Rejected() =>
         Rejected(UnderConstraints(o => o.ExcludedDnsSubtrees.Add("bar.example.com"), o => o.WithDnsNames("*.example.com")), MtlsRejectionReason.NameConstraintsViolated, "*.example.com");
 
     [Fact]
-    public void Rfc5280_4_2_1_10_WildcardSanInsidePermitted_Accepted() =>
+    public void Rfc5280NameConstraints_WildcardSanInsidePermitted_Accepted() =>
         Accepted(UnderConstraints(o => o.PermittedDnsSubtrees.Add("example.org"), o => o.WithDnsNames("*.prod.example.org")));
 
     [Fact]
-    public void Rfc5280_4_2_1_10_LeadingDotPermitsOnlySubdomains_ApexRejected() =>
+    public void Rfc5280NameConstraints_LeadingDotPermitsOnlySubdomains_ApexRejected() =>
         Rejected(UnderConstraints(o => o.PermittedSubtrees.Add("dns:.example.org"), o => o.WithDnsNames("example.org")), MtlsRejectionReason.NameConstraintsViolated);
 
     [Fact]
-    public void Rfc5280_4_2_1_10_IpPermitted_Accepted() =>
+    public void Rfc5280NameConstraints_IpPermitted_Accepted() =>
         Accepted(UnderConstraints(o => o.PermittedSubtrees.Add("ip:10.0.0.0/8"), o => o.WithIpAddresses(IPAddress.Parse("10.1.2.3"))));
 
     [Fact]
-    public void Rfc5280_4_2_1_10_IpNotPermitted_Rejected() =>
+    public void Rfc5280NameConstraints_IpNotPermitted_Rejected() =>
         Rejected(UnderConstraints(o => o.PermittedSubtrees.Add("ip:10.0.0.0/8"), o => o.WithIpAddresses(IPAddress.Parse("192.168.1.1"))), MtlsRejectionReason.NameConstraintsViolated, "192.168.1.1");
 
     [Fact]
-    public void Rfc5280_4_2_1_10_IpExcluded_Rejected() =>
+    public void Rfc5280NameConstraints_IpExcluded_Rejected() =>
         Rejected(UnderConstraints(o => o.ExcludedSubtrees.Add("ip:10.9.0.0/16"), o => o.WithIpAddresses(IPAddress.Parse("10.9.8.7"))), MtlsRejectionReason.NameConstraintsViolated);
 
     [Fact]
-    public void Rfc5280_4_2_1_10_Ipv6Permitted_Accepted() =>
+    public void Rfc5280NameConstraints_Ipv6Permitted_Accepted() =>
         Accepted(UnderConstraints(o => o.PermittedSubtrees.Add("ip:fd00::/8"), o => o.WithIpAddresses(IPAddress.Parse("fd12::1"))));
 
     [Fact]
-    public void Rfc5280_4_2_1_10_Ipv4AddressUnderIpv6Constraint_Rejected() =>
+    public void Rfc5280NameConstraints_Ipv4AddressUnderIpv6Constraint_Rejected() =>
         Rejected(UnderConstraints(o => o.PermittedSubtrees.Add("ip:fd00::/8"), o => o.WithIpAddresses(IPAddress.Parse("10.0.0.1"))), MtlsRejectionReason.NameConstraintsViolated);
 
     [Fact]
-    public void Rfc5280_4_2_1_10_IpNonContiguousMask_Rejected() =>
+    public void Rfc5280NameConstraints_IpNonContiguousMask_Rejected() =>
         Rejected(UnderConstraints(o => o.PermittedSubtrees.Add("raw-ip:0A000000FF00FF00"), o => o.WithIpAddresses(IPAddress.Parse("10.0.0.1"))), MtlsRejectionReason.InvalidNameConstraints);
 
     [Fact]
-    public void Rfc5280_4_2_1_10_IpConstraintOfWrongLength_Rejected() =>
+    public void Rfc5280NameConstraints_IpConstraintOfWrongLength_Rejected() =>
         Rejected(UnderConstraints(o => o.PermittedSubtrees.Add("raw-ip:0A000000"), o => o.WithIpAddresses(IPAddress.Parse("10.0.0.1"))), MtlsRejectionReason.InvalidNameConstraints);
 
     [Fact]
-    public void Rfc5280_4_2_1_10_UriSpiffeTrustDomainPermitted_Accepted() =>
+    public void Rfc5280NameConstraints_UriSpiffeTrustDomainPermitted_Accepted() =>
         Accepted(UnderConstraints(o => o.PermittedSubtrees.Add("uri:example.org"), _ => { }));
 
     [Fact]
-    public void Rfc5280_4_2_1_10_UriSpiffeTrustDomainNotPermitted_Rejected() =>
+    public void Rfc5280NameConstraints_UriSpiffeTrustDomainNotPermitted_Rejected() =>
         Rejected(UnderConstraints(o => o.PermittedSubtrees.Add("uri:other.org"), _ => { }), MtlsRejectionReason.NameConstraintsViolated, Orders);
 
     [Fact]
-    public void Rfc5280_4_2_1_10_UriDomainExcluded_Rejected() =>
+    public void Rfc5280NameConstraints_UriDomainExcluded_Rejected() =>
         Rejected(UnderConstraints(o => o.ExcludedSubtrees.Add("uri:.evil.org"), o => { o.Uris.Clear(); o.WithSpiffeId("spiffe://prod.evil.org/x"); }), MtlsRejectionReason.NameConstraintsViolated);
 
     [Fact]
-    public void Rfc5280_4_2_1_10_UriWithoutHostUnderUriConstraint_Rejected() =>
+    public void Rfc5280NameConstraints_UriWithoutHostUnderUriConstraint_Rejected() =>
         Rejected(UnderConstraints(o => o.PermittedSubtrees.Add("uri:example.org"), o => { o.Uris.Clear(); o.Uris.Add("urn:uuid:6e8bc430-9c3a-11d9-9669-0800200c9a66"); }), MtlsRejectionReason.NameConstraintsViolated);
 
     [Fact]
-    public void Rfc5280_4_2_1_10_EmailPermitted_Accepted() =>
+    public void Rfc5280NameConstraints_EmailPermitted_Accepted() =>
         Accepted(UnderConstraints(o => o.PermittedSubtrees.Add("email:example.org"), o => o.Emails.Add("ops@example.org")));
 
     [Fact]
-    public void Rfc5280_4_2_1_10_EmailNotPermitted_Rejected() =>
+    public void Rfc5280NameConstraints_EmailNotPermitted_Rejected() =>
         Rejected(UnderConstraints(o => o.PermittedSubtrees.Add("email:example.org"), o => o.Emails.Add("ops@mail.example.org")), MtlsRejectionReason.NameConstraintsViolated);
 
     [Fact]
-    public void Rfc5280_4_2_1_10_DirectoryNamePermitted_Accepted() =>
+    public void Rfc5280NameConstraints_DirectoryNamePermitted_Accepted() =>
         Accepted(UnderConstraints(o => o.PermittedSubtrees.Add("dn:O=Fleet"), o => o.Subject = "CN=orders, O=Fleet"));
 
     [Fact]
-    public void Rfc5280_4_2_1_10_DirectoryNameNotPermitted_Rejected() =>
+    public void Rfc5280NameConstraints_DirectoryNameNotPermitted_Rejected() =>
         Rejected(UnderConstraints(o => o.PermittedSubtrees.Add("dn:O=Fleet"), o => o.Subject = "CN=orders, O=Rogue"), MtlsRejectionReason.NameConstraintsViolated);
 
     [Fact]
-    public void Rfc5280_4_2_1_10_CommonNameLookingLikeExcludedDns_NeverVetoes() =>
+    public void Rfc5280NameConstraints_CommonNameLookingLikeExcludedDns_NeverVetoes() =>
         Accepted(UnderConstraints(o => o.ExcludedDnsSubtrees.Add("evil.example.com"), o => { o.Subject = "CN=evil.example.com"; o.WithDnsNames("orders.example.org"); }));
 
     [Fact]
-    public void Rfc5280_4_2_1_10_NameConstraintsInLeaf_Rejected() =>
+    public void Rfc5280NameConstraints_NameConstraintsInLeaf_Rejected() =>
         Rejected(Client(Leaf(o => o.PermittedDnsSubtrees.Add("example.org"))), MtlsRejectionReason.InvalidNameConstraints);
 
     [Fact]
-    public void Rfc5280_4_2_1_10_EmptyPermittedSubtrees_Rejected() =>
+    public void Rfc5280NameConstraints_EmptyPermittedSubtrees_Rejected() =>
         Rejected(ClientUnder(Intermediate(o => o.ExtraExtensions.Add(Raw(NameConstraintsOid, true, 0x30, 0x02, 0xA0, 0x00)))), MtlsRejectionReason.MalformedExtension, "nameConstraints");
 
     [Fact]
-    public void Rfc5280_4_2_1_10_NullNameConstraints_Rejected() =>
+    public void Rfc5280NameConstraints_NullNameConstraints_Rejected() =>
         Rejected(ClientUnder(Intermediate(o => o.ExtraExtensions.Add(Raw(NameConstraintsOid, true, 0x05, 0x00)))), MtlsRejectionReason.MalformedExtension);
 
     [Fact]
-    public void Rfc5280_4_2_1_10_EmptyNameConstraintsSequence_Rejected() =>
+    public void Rfc5280NameConstraints_EmptyNameConstraintsSequence_Rejected() =>
         Rejected(ClientUnder(Intermediate(o => o.ExtraExtensions.Add(Raw(NameConstraintsOid, true, 0x30, 0x00)))), MtlsRejectionReason.MalformedExtension);
 
     [Fact]
-    public void Rfc5280_4_2_1_10_SubtreeWithMaximum_Rejected() =>
+    public void Rfc5280NameConstraints_SubtreeWithMaximum_Rejected() =>
         Rejected(ClientUnder(Intermediate(o => o.ExtraExtensions.Add(NameConstraints(w =>
         {
             using (w.PushSequence())
@@ -581,11 +581,11 @@ public sealed class PathValidationConformanceTests : IDisposable
         })))), MtlsRejectionReason.InvalidNameConstraints);
 
     [Fact]
-    public void Rfc5280_4_2_1_10_MalformedDnsSanUnderConstraint_Rejected() =>
+    public void Rfc5280NameConstraints_MalformedDnsSanUnderConstraint_Rejected() =>
         Rejected(UnderConstraints(o => o.PermittedDnsSubtrees.Add("example.org"), o => o.WithDnsNames("bad_name.example.org")), MtlsRejectionReason.NameConstraintsViolated);
 
     [Fact]
-    public void Rfc5280_4_2_1_10_ConstraintsOnTheAnchorApply_Rejected()
+    public void Rfc5280NameConstraints_ConstraintsOnTheAnchorApply_Rejected()
     {
         var root = Root(o => o.PermittedDnsSubtrees.Add("example.org"), "Constrained Root");
         Rejected(Client(Leaf(o => o.WithDnsNames("evil.com"), root), trust: TrustBundle.Create([Keep(root.PublicCopy())])), MtlsRejectionReason.NameConstraintsViolated, "pinned CA CN=Constrained Root");
@@ -594,19 +594,19 @@ public sealed class PathValidationConformanceTests : IDisposable
     // ---------- RFC 5280 §4.2.1.12 extended key usage ----------
 
     [Fact]
-    public void Rfc5280_4_2_1_12_AnyExtendedKeyUsageInLeaf_DoesNotStandInForClientAuth() =>
+    public void Rfc5280ExtendedKeyUsage_AnyInLeaf_DoesNotStandInForClientAuth() =>
         Rejected(Client(Leaf(o => o.ExtendedKeyUsages = ["2.5.29.37.0"])), MtlsRejectionReason.WrongUsage, "anyExtendedKeyUsage");
 
     [Fact]
-    public void Rfc5280_4_2_1_12_LeafWithWrongEku_MessageNamesTheLeaf() =>
+    public void Rfc5280ExtendedKeyUsage_LeafWithWrongEku_MessageNamesTheLeaf() =>
         Rejected(Client(Leaf(o => o.ForServer())), MtlsRejectionReason.WrongUsage, "the leaf's own extended key usage");
 
     [Fact]
-    public void Rfc5280_4_2_1_12_IntermediateEkuExcludesRole_MessageNamesTheCa() =>
+    public void Rfc5280ExtendedKeyUsage_IntermediateEkuExcludesRole_MessageNamesTheCa() =>
         Rejected(ClientUnder(Intermediate(o => o.ForServer(), "Server-only CA")), MtlsRejectionReason.WrongUsage, "Server-only CA");
 
     [Fact]
-    public void Rfc5280_4_2_1_12_IntermediateWithAnyEku_Accepted() => Accepted(ClientUnder(Intermediate(o => o.ExtendedKeyUsages = ["2.5.29.37.0"])));
+    public void Rfc5280ExtendedKeyUsage_IntermediateWithAnyEku_Accepted() => Accepted(ClientUnder(Intermediate(o => o.ExtendedKeyUsages = ["2.5.29.37.0"])));
 
     // ---------- RFC 5280 §4.2.1.6 DNS SAN syntax, CA/B BR §7.1.2.7.12 wildcards ----------
 
@@ -617,61 +617,61 @@ public sealed class PathValidationConformanceTests : IDisposable
     [InlineData("-lead.example.org")]
     [InlineData("trail-.example.org")]
     [InlineData("sp ace.example.org")]
-    public void Rfc5280_4_2_1_6_DnsSanNotInPreferredNameSyntax_Rejected(string name) =>
+    public void Rfc5280DnsSan_NotInPreferredNameSyntax_Rejected(string name) =>
         Rejected(Client(Leaf(o => o.WithDnsNames(name))), MtlsRejectionReason.InvalidDnsName);
 
     [Fact]
-    public void Rfc5280_4_2_1_6_WildcardNotLeftmost_Rejected() => Rejected(Client(Leaf(o => o.WithDnsNames("api.*.example.org"))), MtlsRejectionReason.InvalidDnsName);
+    public void Rfc5280DnsSan_WildcardNotLeftmost_Rejected() => Rejected(Client(Leaf(o => o.WithDnsNames("api.*.example.org"))), MtlsRejectionReason.InvalidDnsName);
 
     [Fact]
-    public void Rfc5280_4_2_1_6_PartialWildcardLabel_Rejected() => Rejected(Client(Leaf(o => o.WithDnsNames("api*.example.org"))), MtlsRejectionReason.InvalidDnsName);
+    public void Rfc5280DnsSan_PartialWildcardLabel_Rejected() => Rejected(Client(Leaf(o => o.WithDnsNames("api*.example.org"))), MtlsRejectionReason.InvalidDnsName);
 
     [Fact]
-    public void CabfBr_7_1_2_7_12_WildcardDirectlyAboveSingleLabel_Rejected() => Rejected(Client(Leaf(o => o.WithDnsNames("*.com"))), MtlsRejectionReason.InvalidDnsName, "*.com");
+    public void CabfBrWildcardSan_DirectlyAboveSingleLabel_Rejected() => Rejected(Client(Leaf(o => o.WithDnsNames("*.com"))), MtlsRejectionReason.InvalidDnsName, "*.com");
 
     [Fact]
-    public void Rfc5280_4_2_1_6_WholeLeftmostWildcard_Accepted() => Accepted(Client(Leaf(o => o.WithDnsNames("*.example.org"))));
+    public void Rfc5280DnsSan_WholeLeftmostWildcard_Accepted() => Accepted(Client(Leaf(o => o.WithDnsNames("*.example.org"))));
 
     // ---------- CA/B BR §6.1.5 keys: the leaf's and every key that signs in the path ----------
 
     [Fact]
-    public void CabfBr_6_1_5_RsaPss2048Leaf_JudgedByItsRealSize_Accepted() =>
+    public void CabfBrKeySize_RsaPss2048Leaf_AcceptedByItsRealSize() =>
         Accepted(Client(Leaf(o => o.SubjectPublicKeyInfo = TestPki.CreatePublicKeyInfo(TestPublicKeyKind.RsaPss2048))));
 
     [Fact]
-    public void CabfBr_6_1_5_Ed25519Leaf_UnsupportedKeyAlgorithm() =>
+    public void CabfBrKeySize_Ed25519Leaf_UnsupportedKeyAlgorithm() =>
         Rejected(Client(Leaf(o => o.SubjectPublicKeyInfo = TestPki.CreatePublicKeyInfo(TestPublicKeyKind.Ed25519))), MtlsRejectionReason.UnsupportedKeyAlgorithm, "Ed25519");
 
     [Fact]
-    public void CabfBr_6_1_5_Ed448Leaf_UnsupportedKeyAlgorithm() =>
+    public void CabfBrKeySize_Ed448Leaf_UnsupportedKeyAlgorithm() =>
         Rejected(Client(Leaf(o => o.SubjectPublicKeyInfo = TestPki.CreatePublicKeyInfo(TestPublicKeyKind.Ed448))), MtlsRejectionReason.UnsupportedKeyAlgorithm, "Ed448");
 
     [Fact]
-    public void CabfBr_6_1_5_BrainpoolLeaf_UnsupportedKeyAlgorithm() =>
+    public void CabfBrKeySize_BrainpoolLeaf_UnsupportedKeyAlgorithm() =>
         Rejected(Client(Leaf(o => o.SubjectPublicKeyInfo = TestPki.CreatePublicKeyInfo(TestPublicKeyKind.EcdsaBrainpoolP256))), MtlsRejectionReason.UnsupportedKeyAlgorithm);
 
     [Fact]
-    public void CabfBr_6_1_5_RsaModulusNotMultipleOf8_WeakKey() =>
+    public void CabfBrKeySize_RsaModulusNotMultipleOf8_WeakKey() =>
         Rejected(Client(Leaf(o => o.SubjectPublicKeyInfo = TestPki.CreatePublicKeyInfo(TestPublicKeyKind.Rsa2047)), Options(p => p.MinimumRsaKeySize = 1024)), MtlsRejectionReason.WeakKey, "multiple of 8");
 
     [Fact]
-    public void CabfBr_6_1_5_DsaLeaf_WeakKey() =>
+    public void CabfBrKeySize_DsaLeaf_WeakKey() =>
         Rejected(Client(Leaf(o => o.SubjectPublicKeyInfo = TestPki.CreatePublicKeyInfo(TestPublicKeyKind.Dsa2048))), MtlsRejectionReason.WeakKey, "DSA");
 
     [Fact]
-    public void CabfBr_6_1_5_P192Leaf_WeakKey() =>
+    public void CabfBrKeySize_P192Leaf_WeakKey() =>
         Rejected(Client(Leaf(o => o.SubjectPublicKeyInfo = TestPki.CreatePublicKeyInfo(TestPublicKeyKind.EcdsaP192))), MtlsRejectionReason.WeakKey);
 
     [Fact]
-    public void CabfBr_6_1_5_Rsa1024AnchorThatSigned_WeakKeyNamingThePinnedCa() =>
+    public void CabfBrKeySize_Rsa1024AnchorThatSigned_WeakKeyNamingThePinnedCa() =>
         Rejected(ClientUnderRoot(Root(o => o.KeyAlgorithm = TestKeyAlgorithm.Rsa1024, "Weak Root")), MtlsRejectionReason.WeakKey, "pinned CA CN=Weak Root");
 
     [Fact]
-    public void CabfBr_6_1_5_P224AnchorThatSigned_WeakKey() =>
+    public void CabfBrKeySize_P224AnchorThatSigned_WeakKey() =>
         Rejected(ClientUnderRoot(Root(o => o.KeyAlgorithm = TestKeyAlgorithm.EcdsaP224, "P224 Root")), MtlsRejectionReason.WeakKey, "pinned CA CN=P224 Root");
 
     [Fact]
-    public void CabfBr_6_1_5_P521AndP384Chain_Accepted()
+    public void CabfBrKeySize_P521AndP384Chain_Accepted()
     {
         var root = Root(o => o.KeyAlgorithm = TestKeyAlgorithm.EcdsaP521, "P521 Root");
         var issuing = Keep(root.CreateIntermediate("P384 CA", o => o.KeyAlgorithm = TestKeyAlgorithm.EcdsaP384));
@@ -679,7 +679,7 @@ public sealed class PathValidationConformanceTests : IDisposable
     }
 
     [Fact]
-    public void CabfBr_7_1_3_RsaPssSignedChain_Accepted()
+    public void CabfBrSignatureAlgorithm_RsaPssSignedChain_Accepted()
     {
         var root = Root(o => o.KeyAlgorithm = TestKeyAlgorithm.Rsa2048, "RSA Root");
         var issuing = Keep(root.CreateIntermediate("PSS CA", o => { o.KeyAlgorithm = TestKeyAlgorithm.Rsa3072; o.SignWithRsaPss = true; }));
@@ -687,7 +687,7 @@ public sealed class PathValidationConformanceTests : IDisposable
     }
 
     [Fact]
-    public void CabfBr_7_1_3_Sha1SignedIntermediate_WeakSignatureAlgorithm() =>
+    public void CabfBrSignatureAlgorithm_Sha1SignedIntermediate_WeakSignatureAlgorithm() =>
         Rejected(ClientUnder(Intermediate(o => o.SignatureHash = HashAlgorithmName.SHA1)), MtlsRejectionReason.WeakSignatureAlgorithm);
 
     // ---------- RFC 5280 §6.1 / RFC 4158 path building that backtracks ----------
@@ -701,7 +701,7 @@ public sealed class PathValidationConformanceTests : IDisposable
     }
 
     [Fact]
-    public void Rfc5280_6_1_CrossSignedIntermediate_UnpinnedVersionFirst_Accepted()
+    public void Rfc5280PathBuilding_CrossSignedUnpinnedVersionFirst_Accepted()
     {
         var (_, _, byUnpinned, byPinned) = CrossSigned();
         var leaf = Leaf(issuer: byUnpinned);
@@ -709,7 +709,7 @@ public sealed class PathValidationConformanceTests : IDisposable
     }
 
     [Fact]
-    public void Rfc5280_6_1_CrossSignedIntermediate_PinnedVersionFirst_Accepted()
+    public void Rfc5280PathBuilding_CrossSignedPinnedVersionFirst_Accepted()
     {
         var (_, unpinned, byUnpinned, byPinned) = CrossSigned();
         var leaf = Leaf(issuer: byUnpinned);
@@ -717,14 +717,14 @@ public sealed class PathValidationConformanceTests : IDisposable
     }
 
     [Fact]
-    public void Rfc5280_6_1_CrossSignedIntermediate_OnlyUnpinnedPathSent_UntrustedRoot()
+    public void Rfc5280PathBuilding_CrossSignedOnlyUnpinnedPathSent_UntrustedRoot()
     {
         var (_, unpinned, byUnpinned, _) = CrossSigned();
         Rejected(Client(Leaf(issuer: byUnpinned), sent: [Keep(byUnpinned.PublicCopy()), Keep(unpinned.PublicCopy())]), MtlsRejectionReason.UntrustedRoot, "CN=New Root");
     }
 
     [Fact]
-    public void Rfc5280_6_1_ExpiredVersionFirst_BacktracksToValidVersion_Accepted()
+    public void Rfc5280PathBuilding_ExpiredVersionFirst_AcceptedThroughTheValidVersion()
     {
         var now = _time.GetUtcNow();
         var current = Intermediate(_ => { }, "Renewed CA");
@@ -733,7 +733,7 @@ public sealed class PathValidationConformanceTests : IDisposable
     }
 
     [Fact]
-    public void Rfc5280_6_1_Sha1VersionFirst_BacktracksToSha256Version_Accepted()
+    public void Rfc5280PathBuilding_Sha1VersionFirst_AcceptedThroughTheSha256Version()
     {
         var current = Intermediate(_ => { }, "Resigned CA");
         var weak = Keep(_root.CrossSign(current, o => o.SignatureHash = HashAlgorithmName.SHA1));
@@ -741,14 +741,14 @@ public sealed class PathValidationConformanceTests : IDisposable
     }
 
     [Fact]
-    public void Rfc5280_6_1_DecoyWithTheIssuersNameFirst_Accepted()
+    public void Rfc5280PathBuilding_DecoyWithTheIssuersNameFirst_Accepted()
     {
         var decoy = Intermediate(_ => { }, "Fleet Issuing CA");
         Accepted(Client(Leaf(), sent: [Keep(decoy.PublicCopy()), Keep(_issuing.PublicCopy())]));
     }
 
     [Fact]
-    public void Rfc5280_6_1_PinnedIntermediateReachableTwoWays_Accepted()
+    public void Rfc5280PathBuilding_PinnedIntermediateReachableTwoWays_Accepted()
     {
         var other = Root(name: "Second Root");
         var crossed = Keep(other.CrossSign(_issuing));
@@ -757,7 +757,7 @@ public sealed class PathValidationConformanceTests : IDisposable
     }
 
     [Fact]
-    public void Rfc5280_6_1_CrossSignedLoopWithoutAnchor_TerminatesAsPartialChain()
+    public void Rfc5280PathBuilding_CrossSignedLoopWithoutAnchor_TerminatesAsPartialChain()
     {
         var a = Root(name: "Loop A");
         var b = Root(name: "Loop B");
@@ -767,21 +767,21 @@ public sealed class PathValidationConformanceTests : IDisposable
     }
 
     [Fact]
-    public void Rfc5280_6_1_IssuerWithMatchingNameButWrongKey_InvalidSignature()
+    public void Rfc5280PathBuilding_IssuerWithMatchingNameButWrongKey_InvalidSignature()
     {
         var decoy = Intermediate(_ => { }, "Fleet Issuing CA");
         Rejected(Client(Leaf(), sent: [Keep(decoy.PublicCopy())]), MtlsRejectionReason.InvalidSignature);
     }
 
     [Fact]
-    public void Rfc5280_6_1_ReissuedPinnedRootSentByPeer_AcceptedThroughThePinnedBytes()
+    public void Rfc5280PathBuilding_ReissuedPinnedRootSentByPeer_AcceptedThroughThePinnedBytes()
     {
         var reissued = Keep(_root.CrossSign(_root, o => o.NotAfter = _time.GetUtcNow().AddYears(2)));
         Accepted(Client(Leaf(), sent: [Keep(_issuing.PublicCopy()), Keep(reissued.PublicCopy())]));
     }
 
     [Fact]
-    public void Rfc5280_6_1_TooManySignatureVerifications_PathBuildingLimitExceeded()
+    public void Rfc5280PathBuilding_TooManySignatureVerifications_PathBuildingLimitExceeded()
     {
         var decoys = Enumerable.Range(0, 4).Select(i => Keep(Intermediate(_ => { }, "Fleet Issuing CA").PublicCopy())).ToArray();
         // Without an authority key identifier the decoys cannot be told apart from the real issuer before verifying.
@@ -791,14 +791,14 @@ public sealed class PathValidationConformanceTests : IDisposable
     }
 
     [Fact]
-    public void Rfc5280_6_1_TooManyCertificatesSent_PathBuildingLimitExceeded()
+    public void Rfc5280PathBuilding_TooManyCertificatesSent_PathBuildingLimitExceeded()
     {
         var extra = Enumerable.Range(0, 18).Select(_ => Keep(_issuing.PublicCopy())).ToArray();
         Rejected(Client(Leaf(), sent: [.. extra]), MtlsRejectionReason.PathBuildingLimitExceeded, "MaxPeerIntermediates");
     }
 
     [Fact]
-    public void Rfc5280_6_1_TooManyCandidatePaths_PathBuildingLimitExceeded()
+    public void Rfc5280PathBuilding_TooManyCandidatePaths_PathBuildingLimitExceeded()
     {
         // Three versions of the issuing CA, each valid but each failing the leaf's rule: three complete paths, one allowed.
         var versions = Enumerable.Range(0, 3).Select(_ => Keep(_root.CrossSign(_issuing)).PublicCopy()).ToArray();
@@ -809,31 +809,31 @@ public sealed class PathValidationConformanceTests : IDisposable
     // ---------- CA/B BR §7.1.4.3 the CN of a server certificate is among its SANs ----------
 
     [Fact]
-    public void CabfBr_7_1_4_3_CommonNameNotInSans_Rejected() =>
+    public void CabfBrCommonName_NotInSans_Rejected() =>
         Rejected(Server(Keep(_issuing.IssueLeaf("other", o => o.ForServer().WithDnsNames("api.example.org"))), "api.example.org"), MtlsRejectionReason.CommonNameNotInSubjectAltNames, "AllowCommonNameNotInSubjectAltNames");
 
     [Fact]
-    public void CabfBr_7_1_4_3_CommonNameNotInSans_Relaxed_Accepted() =>
+    public void CabfBrCommonName_NotInSansWhenRelaxed_Accepted() =>
         Accepted(Server(Keep(_issuing.IssueLeaf("other", o => o.ForServer().WithDnsNames("api.example.org"))), "api.example.org", Options(p => p.AllowCommonNameNotInSubjectAltNames = true)));
 
     [Fact]
-    public void CabfBr_7_1_4_3_CommonNameComparedCaseInsensitively_Accepted() =>
+    public void CabfBrCommonName_ComparedCaseInsensitively_Accepted() =>
         Accepted(Server(Keep(_issuing.IssueLeaf("API.Example.ORG", o => o.ForServer().WithDnsNames("api.example.org"))), "api.example.org"));
 
     [Fact]
-    public void CabfBr_7_1_4_3_CommonNameIpInCanonicalForm_Accepted() =>
+    public void CabfBrCommonName_IpInCanonicalForm_Accepted() =>
         Accepted(Server(Keep(_issuing.IssueLeaf("127.0.0.1", o => o.ForServer().WithIpAddresses(IPAddress.Loopback))), "127.0.0.1"));
 
     [Fact]
-    public void CabfBr_7_1_4_3_CommonNameIpv6InCanonicalForm_Accepted() =>
+    public void CabfBrCommonName_Ipv6InCanonicalForm_Accepted() =>
         Accepted(Server(Keep(_issuing.IssueLeaf("0:0:0:0:0:0:0:1", o => o.ForServer().WithIpAddresses(IPAddress.IPv6Loopback))), "::1"));
 
     [Fact]
-    public void CabfBr_7_1_4_3_CommonNameULabelMatchesALabelSan_Accepted() =>
+    public void CabfBrCommonName_ULabelMatchingALabelSan_Accepted() =>
         Accepted(Server(Keep(_issuing.IssueLeaf("bücher.example.org", o => { o.Subject = "CN=bücher.example.org"; o.ForServer().WithDnsNames("xn--bcher-kva.example.org"); })), "xn--bcher-kva.example.org"));
 
     [Fact]
-    public void CabfBr_7_1_4_3_ClientCertificate_CommonNameNotChecked_Accepted() => Accepted(Client(Leaf(o => o.WithDnsNames("orders.example.org"))));
+    public void CabfBrCommonName_ClientCertificateNotChecked_Accepted() => Accepted(Client(Leaf(o => o.WithDnsNames("orders.example.org"))));
 
     // ---------- the judgement cache ----------
 

@@ -78,7 +78,7 @@ public sealed class PeerCertificateValidatorTests : IDisposable
     }
 
     [Fact]
-    public void Validate_PinnedIntermediateAsAnchor_PeerAlsoSendsIt_Accepted()
+    public void Validate_PinnedIntermediateAsAnchorAlsoSentByThePeer_Accepted()
     {
         using var leaf = _issuing.IssueClient("orders", Orders);
         var result = CreateSut().Validate(leaf.PublicCopy(), leaf.IntermediatesCollection(), _issuing.ToTrustBundle(), PeerRole.Client);
@@ -177,7 +177,7 @@ public sealed class PeerCertificateValidatorTests : IDisposable
     }
 
     [Fact]
-    public void BadMatrix_HasAtLeastThirtyKinds() => Assert.True(BadKinds().Count >= 30);
+    public void BadMatrix_KindCount_AtLeastThirty() => Assert.True(BadKinds().Count >= 30);
 
     private (PeerValidationResult Result, MtlsRejectionReason Expected) RunBadCase(string kind)
     {
@@ -469,7 +469,7 @@ public sealed class PeerCertificateValidatorTests : IDisposable
     }
 
     [Fact]
-    public void ValidateBuiltChain_UsesChainBuiltWithPinnedPolicy()
+    public void ValidateBuiltChain_ChainBuiltWithPinnedPolicy_Accepted()
     {
         using var leaf = _issuing.IssueClient("orders", Orders);
         var sut = CreateSut();

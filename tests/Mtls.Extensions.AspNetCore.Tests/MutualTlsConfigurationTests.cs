@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 
 namespace Mtls.Extensions.AspNetCore.Tests;
 
-public sealed class ConfigurationTests(TestPkiFixture pki) : IClassFixture<TestPkiFixture>
+public sealed class MutualTlsConfigurationTests(TestPkiFixture pki) : IClassFixture<TestPkiFixture>
 {
     private Exception StartFails(Dictionary<string, string?> settings)
     {
@@ -121,7 +121,7 @@ public sealed class ConfigurationTests(TestPkiFixture pki) : IClassFixture<TestP
     }
 
     [Fact]
-    public void NullArguments_Throw()
+    public void AddMutualTls_NullOrMalformedArguments_Throw()
     {
         Assert.Throws<ArgumentNullException>(() => ((IServiceCollection)null!).AddMutualTls());
         Assert.Throws<ArgumentNullException>(() => ((IServiceCollection)null!).AddMutualTls(configure: null));

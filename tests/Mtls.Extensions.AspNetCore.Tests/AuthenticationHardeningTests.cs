@@ -18,7 +18,7 @@ using Mtls.Extensions.Testing;
 namespace Mtls.Extensions.AspNetCore.Tests;
 
 /// <summary>Issue 12 through real handshakes: principals, identity matching, escaping and rate-limited logging.</summary>
-public sealed class HardeningTests(TestPkiFixture pki) : IClassFixture<TestPkiFixture>
+public sealed class AuthenticationHardeningTests(TestPkiFixture pki) : IClassFixture<TestPkiFixture>
 {
     private sealed record WhoAmI(string? Name, string? AuthenticationType, ClaimDto[] Claims);
 
@@ -91,7 +91,7 @@ public sealed class HardeningTests(TestPkiFixture pki) : IClassFixture<TestPkiFi
     }
 
     [Fact]
-    public async Task MtlsPeerRequirement_AuthenticatedPeerNotAllowed_403LogsTheForbiddenIdentity()
+    public async Task MtlsPeerRequirement_AuthenticatedPeerNotAllowed_Gets403AndLogsTheForbiddenIdentity()
     {
         using var host = new MtlsTestHost(pki, new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Information" }, configureServices: s => s.AddFakeLogging());
         host.StartServer();
@@ -109,7 +109,7 @@ public sealed class HardeningTests(TestPkiFixture pki) : IClassFixture<TestPkiFi
     }
 
     [Fact]
-    public async Task SelfSignedCertificateWithControlCharactersInItsName_IsLoggedEscaped()
+    public async Task RejectionLog_SelfSignedCertificateWithControlCharactersInItsName_IsEscaped()
     {
         using var host = new MtlsTestHost(pki, configureServices: s => s.AddFakeLogging());
         host.StartServer();
@@ -136,7 +136,7 @@ public sealed class HardeningTests(TestPkiFixture pki) : IClassFixture<TestPkiFi
     }
 
     [Fact]
-    public async Task RejectionFlood_LogsTheFirstNPerReason_ThenOneSummary_AndCountsEveryRejection()
+    public async Task RejectionLog_Flood_FirstNPerReasonThenOneSummaryAndEveryRejectionCounted()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         using var host = new MtlsTestHost(

@@ -5,7 +5,7 @@ using Mtls.Extensions.Testing;
 namespace Mtls.Extensions.AspNetCore.Tests;
 
 /// <summary>Peers nobody here wrote: Debian's curl and openssl s_client against our server.</summary>
-public sealed class InteropTests(TestPkiFixture pki) : IClassFixture<TestPkiFixture>
+public sealed class CurlOpensslInteropTests(TestPkiFixture pki) : IClassFixture<TestPkiFixture>
 {
     private (string Cert, string Key) Write(TestCertificate certificate, string name)
     {
@@ -16,7 +16,7 @@ public sealed class InteropTests(TestPkiFixture pki) : IClassFixture<TestPkiFixt
     }
 
     [InteropFact("curl")]
-    public async Task Curl_GoodCertificate_Succeeds_RogueFails()
+    public async Task Curl_GoodAndRogueCertificate_GoodSucceedsRogueFails()
     {
         using var host = new MtlsTestHost(pki);
         host.StartServer();
