@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Connections.Features;
 using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
@@ -28,6 +29,12 @@ public sealed class ConnectionLifetimeTests(TestPkiFixture pki) : IClassFixture<
             {
                 Entered.TrySetResult();
                 await Release.Task;
+                // Released once the close was counted; the close request itself is what must reach this connection first.
+                if (context.Features.Get<IConnectionLifetimeNotificationFeature>() is { } lifetime)
+                {
+                    await Task.Delay(Timeout.Infinite, lifetime.ConnectionClosedRequested).ContinueWith(static _ => { }, TaskScheduler.Default).WaitAsync(TimeSpan.FromSeconds(10));
+                }
+
                 await context.Response.WriteAsync("done");
             }));
             next(app);

@@ -83,7 +83,7 @@ public sealed class MtlsHttpClientOptionsCustomValidatorTests(ClientPki pki) : I
     }
 
     [Fact]
-    public void Validate_Defaults_WithSourceAndTrust_Succeed()
+    public void Validate_DefaultsWithSourceAndTrust_Succeed()
     {
         Assert.True(new MtlsHttpClientOptionsCustomValidator().Validate(Name, Valid()).Succeeded);
     }

@@ -56,7 +56,7 @@ public sealed class MtlsOptionsValidationTests
     }
 
     [Fact]
-    public void MtlsRange_InfiniteAllowedOnlyWhenAsked()
+    public void MtlsRange_Infinite_AllowedOnlyWhenAsked()
     {
         var options = new EndpointTestOptions { Timeout = Timeout.InfiniteTimeSpan, Lifetime = Timeout.InfiniteTimeSpan };
 

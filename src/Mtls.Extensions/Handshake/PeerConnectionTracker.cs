@@ -159,9 +159,10 @@ public sealed class PeerConnectionTracker : IDisposable
             }
 
             Dispose();
+            // Close first, then count and log: whoever sees the count (a test, a dashboard) sees a connection already closing.
+            close();
             owner._metrics?.ConnectionClosed(owner._role, expired, reason);
             Log.PeerConnectionClosing(owner._logger, name, owner._role, PeerText.Escape(identity.DisplayName), identity.ThumbprintSha256, reason, PeerText.Escape(detail, PeerText.MaxMessageLength));
-            close();
             return true;
         }
 

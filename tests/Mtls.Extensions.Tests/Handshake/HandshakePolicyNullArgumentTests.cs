@@ -51,7 +51,7 @@ public sealed class HandshakePolicyNullArgumentTests
     }
 
     [Fact]
-    public void RejectionLogLimiter_WithRemoteAddress_NullValidation_Throws()
+    public void RejectionLogLimiter_WithRemoteAddressNullValidation_Throws()
     {
         Assert.Throws<ArgumentNullException>(() => RejectionLogLimiter.WithRemoteAddress<bool>("192.0.2.1", null!));
     }

@@ -34,7 +34,7 @@ public sealed class MtlsSourceRegistryTests : IDisposable
     }
 
     [Fact]
-    public void IsReady_DeclaredAndLoaded_IsTrue_UntilTheCertificateExpires()
+    public void IsReady_DeclaredAndLoaded_TrueUntilTheCertificateExpires()
     {
         using var root = TestPki.CreateRoot("Fleet Root", timeProvider: _time);
         using var leaf = root.IssueLeaf("inventory", o => o.ForServer().ValidBetween(_time.GetUtcNow().AddHours(-1), _time.GetUtcNow().AddHours(1)));
