@@ -25,6 +25,10 @@ echo "== load harness (${REPETITIONS} repetitions x ${SECONDS_PER_PHASE} s per p
 "${pin[@]}" dotnet benchmarks/Mtls.Extensions.LoadTest/bin/Release/net10.0/Mtls.Extensions.LoadTest.dll run \
   --seconds "$SECONDS_PER_PHASE" --repetitions "$REPETITIONS" --out "$work/load.md"
 
+echo "== clients against nginx (${CLIENT_REPETITIONS:-5} repetitions x ${SECONDS_PER_PHASE} s per client) =="
+"${pin[@]}" dotnet benchmarks/Mtls.Extensions.LoadTest/bin/Release/net10.0/Mtls.Extensions.LoadTest.dll clients \
+  --seconds "$SECONDS_PER_PHASE" --repetitions "${CLIENT_REPETITIONS:-5}" --out "$work/clients.md"
+
 echo "== resumed vs full handshakes (${REPETITIONS} repetitions x ${SECONDS_PER_PHASE} s per phase) =="
 "${pin[@]}" dotnet benchmarks/Mtls.Extensions.LoadTest/bin/Release/net10.0/Mtls.Extensions.LoadTest.dll sessions \
   --seconds "$SECONDS_PER_PHASE" --repetitions "$REPETITIONS" --out "$work/sessions.md"
@@ -55,6 +59,15 @@ runtime="$(dotnet --list-runtimes | grep Microsoft.NETCore.App | tail -1 | awk '
   echo "Server CPU from /proc/{pid}/stat (utime + stime, 10 ms ticks) over each measured phase, divided by completed requests."
   echo
   cat "$work/load.md"
+  echo
+  echo "## Client CPU per request, the client being the limit (\`Mtls.Extensions.LoadTest clients\`)"
+  echo
+  echo "nginx (\`ssl_verify_client on\`, one worker, keep-alive without a request limit) serves every client and is never the"
+  echo "bottleneck; the client keeps 16 requests in flight (\`GetAsync\` + \`ReadAsStringAsync\` of \`GET /ping\`), 5 s per client after"
+  echo "an untimed warm-up pass, clients interleaved per repetition, same certificate everywhere. Client CPU from"
+  echo "/proc/self/stat over each phase divided by completed requests; allocation from \`GC.GetTotalAllocatedBytes\`."
+  echo
+  cat "$work/clients.md"
   echo
   echo "## Resumed vs full handshakes (\`Mtls.Extensions.LoadTest sessions\`)"
   echo

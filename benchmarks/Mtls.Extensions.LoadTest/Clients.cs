@@ -44,6 +44,17 @@ internal sealed class Clients(TimeSpan phase, int repetitions, int concurrency)
             using var nginx = await NginxServer.StartAsync(directory);
             var only = Environment.GetEnvironmentVariable("MTLS_CLIENT_VARIANTS")?.Split(',').Select(int.Parse).ToHashSet();
 
+            // One untimed pass over every variant first: the shared code (SocketsHttpHandler, SslStream, the factory) reaches
+            // tier 1 before anything is measured, so the variant measured first in a repetition is not penalised.
+            for (var i = 0; i < Variants.Length; i++)
+            {
+                if (only is null || only.Contains(i))
+                {
+                    using var warm = Create(Variants[i], context, rootCert, client, root, nginx.BaseAddress);
+                    await DriveAsync(warm.Client, TimeSpan.FromSeconds(2));
+                }
+            }
+
             var results = Variants.ToDictionary(v => v, _ => new List<Sample>());
             for (var rep = 1; rep <= repetitions; rep++)
             {
@@ -170,7 +181,9 @@ internal sealed class Clients(TimeSpan phase, int repetitions, int concurrency)
         }
 
         double M(string key, Func<Sample, double> f) => Median(results[key].Select(f));
-        double Ratio(string num, string den) => Median(results[num].Zip(results[den], (n, d) => n.ClientMicros / d.ClientMicros));
+        double[] Ratios(string num, string den) => results[num].Zip(results[den], (n, d) => n.ClientMicros / d.ClientMicros).ToArray();
+        double Ratio(string num, string den) => Median(Ratios(num, den));
+        string Spread(string num, string den) => string.Create(CultureInfo.InvariantCulture, $"{Ratios(num, den).Min():F3}–{Ratios(num, den).Max():F3}");
         var inv = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
         text.AppendLine(inv, $"Medians of {results[Raw].Count} interleaved repetitions; nginx (one worker) pinned to CPU 0, the client to CPU 1.");
@@ -183,14 +196,14 @@ internal sealed class Clients(TimeSpan phase, int repetitions, int concurrency)
         }
 
         text.AppendLine();
-        text.AppendLine("| ratio of client CPU per request (median of per-repetition ratios) | value | target |");
-        text.AppendLine("|---|---:|---|");
+        text.AppendLine("| ratio of client CPU per request (median of per-repetition ratios) | value | per-repetition range | target |");
+        text.AppendLine("|---|---:|---:|---|");
         var off = Ratio(MtlsOff, Factory);
         var standard = Ratio(MtlsDefault, FactoryStandard);
-        text.AppendLine(inv, $"| {MtlsOff} / {Factory} | {off:F3} | ≤ 1.05: {(off <= 1.05 ? "met" : "missed")} |");
-        text.AppendLine(inv, $"| {MtlsDefault} / {FactoryStandard} | {standard:F3} | ≤ 1.00: {(standard <= 1.00 ? "met" : "missed")} |");
-        text.AppendLine(inv, $"| {Factory} / {Raw} | {Ratio(Factory, Raw):F3} | the factory alone |");
-        text.AppendLine(inv, $"| {MtlsOff} / {Raw} | {Ratio(MtlsOff, Raw):F3} | |");
+        text.AppendLine(inv, $"| {MtlsOff} / {Factory} | {off:F3} | {Spread(MtlsOff, Factory)} | ≤ 1.05: {(off <= 1.05 ? "met" : "missed")} |");
+        text.AppendLine(inv, $"| {MtlsDefault} / {FactoryStandard} | {standard:F3} | {Spread(MtlsDefault, FactoryStandard)} | ≤ 1.00: {(standard <= 1.00 ? "met" : "missed")} |");
+        text.AppendLine(inv, $"| {Factory} / {Raw} | {Ratio(Factory, Raw):F3} | {Spread(Factory, Raw)} | the factory alone |");
+        text.AppendLine(inv, $"| {MtlsOff} / {Raw} | {Ratio(MtlsOff, Raw):F3} | {Spread(MtlsOff, Raw)} | |");
         var busiest = results.Values.SelectMany(s => s).Max(s => s.ServerBusy);
         text.AppendLine();
         text.AppendLine(inv, $"nginx was at most {busiest:P0} busy in any measured phase (target: below 80 %, so the client is the limit).");

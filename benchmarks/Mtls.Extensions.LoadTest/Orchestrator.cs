@@ -43,18 +43,6 @@ internal sealed class Orchestrator(TimeSpan phase, int repetitions, int concurre
                     Add(results, $"{mode}:keepalive", keepAlive);
                     Console.Error.WriteLine($"rep {rep} ({mode}): {handshake.PerSecond:F0} handshakes/s, {handshake.ServerMicros:F0} us/handshake; {keepAlive.PerSecond:F0} req/s, {keepAlive.ServerMicros:F1} us/req; validations/req {keepAlive.ValidationsPerOp:F4}, own chain builds {keepAlive.OwnChainBuilds}");
                 }
-
-                // The client: raw SocketsHttpHandler vs AddMtlsHttpClient (without and with the default resilience pipeline), against server (b).
-                await using (var process = await ServerProcess.StartAsync("b", directory, clientContext))
-                {
-                    foreach (var (name, factory) in ClientVariants(clientContext, rootCert, client, root, process.BaseAddress))
-                    {
-                        using var owner = factory();
-                        var sample = await MeasureClientAsync(owner.Client);
-                        Add(results, $"client:{name}", sample);
-                        Console.Error.WriteLine($"rep {rep} client {name}: {sample.PerSecond:F0} req/s, {sample.ClientMicros:F1} client us/req");
-                    }
-                }
             }
 
             return Environment.GetEnvironmentVariable("MTLS_LOAD_MODES") is null ? Report(results) : "(diagnostic run)";
@@ -89,18 +77,6 @@ internal sealed class Orchestrator(TimeSpan phase, int repetitions, int concurre
             var (validationsAfter, buildsAfter) = await server.StatsAsync();
             return new Sample(ops / elapsed.TotalSeconds, cpu * MicrosPerTick / ops, 0, (validationsAfter - validationsBefore) / (double)ops, buildsAfter - buildsBefore);
         }
-    }
-
-    private async Task<Sample> MeasureClientAsync(HttpClient client)
-    {
-        var address = client.BaseAddress!;
-        await DriveAsync(client, address, TimeSpan.FromSeconds(1), newConnectionEachRequest: false);
-        var cpuBefore = ServerProcess.Ticks(Environment.ProcessId);
-        var clock = Stopwatch.StartNew();
-        var ops = await DriveAsync(client, address, phase, newConnectionEachRequest: false);
-        var elapsed = clock.Elapsed;
-        var cpu = ServerProcess.Ticks(Environment.ProcessId) - cpuBefore;
-        return new Sample(ops / elapsed.TotalSeconds, 0, cpu * MicrosPerTick / ops, 0, 0);
     }
 
     private async Task<long> DriveAsync(HttpClient client, Uri baseAddress, TimeSpan duration, bool newConnectionEachRequest)
@@ -154,41 +130,6 @@ internal sealed class Orchestrator(TimeSpan phase, int repetitions, int concurre
         return handler;
     }
 
-    private IEnumerable<(string Name, Func<ClientOwner> Create)> ClientVariants(SslStreamCertificateContext certificate, X509Certificate2 rootCert, TestCertificate client, TestCertificateAuthority root, Uri baseAddress)
-    {
-        yield return ("raw SocketsHttpHandler", () =>
-        {
-            var raw = RawClient(certificate, rootCert, newConnectionEachRequest: false);
-            raw.BaseAddress = baseAddress;
-            return new ClientOwner(raw, null);
-        });
-        yield return ("IHttpClientFactory + raw SocketsHttpHandler", () =>
-        {
-            var services = new ServiceCollection();
-            services.AddHttpClient("raw", c => c.BaseAddress = baseAddress)
-                .ConfigurePrimaryHttpMessageHandler(() => RawClientHandler(certificate, rootCert, newConnectionEachRequest: false));
-            var provider = services.BuildServiceProvider();
-            return new ClientOwner(provider.GetRequiredService<IHttpClientFactory>().CreateClient("raw"), provider);
-        });
-        foreach (var resilience in new[] { false, true })
-        {
-            yield return (resilience ? "AddMtlsHttpClient (default resilience)" : "AddMtlsHttpClient (resilience off)", () =>
-            {
-                var services = new ServiceCollection();
-                services.AddMtlsHttpClient("bench", o =>
-                {
-                    o.BaseAddress = baseAddress;
-                    o.Certificate.Pem = client.ExportCertificatePem() + client.ExportKeyPem();
-                    o.TrustedCa.Pem = root.ExportCertificatePem();
-                    o.Resilience.Enabled = resilience;
-                    o.Reload.Watch = false;
-                });
-                var provider = services.BuildServiceProvider();
-                return new ClientOwner(provider.GetRequiredService<IHttpClientFactory>().CreateClient("bench"), provider);
-            });
-        }
-    }
-
     private static string Report(Dictionary<string, List<Sample>> results)
     {
         static double Median(IEnumerable<double> values)
@@ -201,7 +142,7 @@ internal sealed class Orchestrator(TimeSpan phase, int repetitions, int concurre
         var text = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
         var reps = results["a:handshake"].Count;
-        text.AppendLine(inv, $"Medians of {reps} interleaved repetitions (a, b, c, client per repetition); each server pinned to CPU 0, the client to CPU 1.");
+        text.AppendLine(inv, $"Medians of {reps} interleaved repetitions (a, b, c per repetition); each server pinned to CPU 0, the client to CPU 1.");
         text.AppendLine();
         text.AppendLine("| server | full handshakes/s | server CPU µs/handshake | keep-alive req/s | server CPU µs/request | validations per keep-alive request | own chain builds (keep-alive) |");
         text.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
@@ -229,33 +170,10 @@ internal sealed class Orchestrator(TimeSpan phase, int repetitions, int concurre
         text.AppendLine(inv, $"| (c)/(a) full handshakes per second | {Ratio("c:handshake", "a:handshake", s => s.PerSecond):F3} | |");
         text.AppendLine(inv, $"| (c)/(b) full handshakes per second | {Ratio("c:handshake", "b:handshake", s => s.PerSecond):F3} | |");
         text.AppendLine(inv, $"| (c)/(a) keep-alive requests per second | {Ratio("c:keepalive", "a:keepalive", s => s.PerSecond):F3} | |");
-        text.AppendLine();
-        text.AppendLine("| client (against server b, keep-alive) | req/s | client CPU µs/request | CPU ratio vs raw | req/s ratio vs raw | target |");
-        text.AppendLine("|---|---:|---:|---:|---:|---|");
-        foreach (var name in new[] { "raw SocketsHttpHandler", "IHttpClientFactory + raw SocketsHttpHandler", "AddMtlsHttpClient (resilience off)", "AddMtlsHttpClient (default resilience)" })
-        {
-            var key = $"client:{name}";
-            var cpuRatio = Ratio(key, "client:raw SocketsHttpHandler", s => s.ClientMicros);
-            var rpsRatio = Ratio(key, "client:raw SocketsHttpHandler", s => s.PerSecond);
-            var target = name.StartsWith("AddMtls", StringComparison.Ordinal) ? $"CPU ≤ 1.03: {(cpuRatio <= 1.03 ? "met" : "missed")}" : name.StartsWith("raw", StringComparison.Ordinal) ? "baseline" : "the factory alone";
-            text.AppendLine(inv, $"| {name} | {M(key, s => s.PerSecond):F0} | {M(key, s => s.ClientMicros):F1} | {cpuRatio:F3} | {rpsRatio:F3} | {target} |");
-        }
-
         return text.ToString();
     }
 
     private sealed record Sample(double PerSecond, double ServerMicros, double ClientMicros, double ValidationsPerOp, double OwnChainBuilds);
-
-    private sealed class ClientOwner(HttpClient client, IDisposable? owner) : IDisposable
-    {
-        public HttpClient Client { get; } = client;
-
-        public void Dispose()
-        {
-            Client.Dispose();
-            owner?.Dispose();
-        }
-    }
 }
 
 /// <summary>A server child process pinned to CPU 0 (when the machine has two or more cores).</summary>
