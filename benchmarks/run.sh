@@ -25,9 +25,9 @@ echo "== load harness (${REPETITIONS} repetitions x ${SECONDS_PER_PHASE} s per p
 "${pin[@]}" dotnet benchmarks/Mtls.Extensions.LoadTest/bin/Release/net10.0/Mtls.Extensions.LoadTest.dll run \
   --seconds "$SECONDS_PER_PHASE" --repetitions "$REPETITIONS" --out "$work/load.md"
 
-echo "== clients against nginx (${CLIENT_REPETITIONS:-5} repetitions x ${SECONDS_PER_PHASE} s per client) =="
+echo "== clients against nginx (${CLIENT_REPETITIONS:-11} repetitions x ${CLIENT_SECONDS:-2} s per client) =="
 "${pin[@]}" dotnet benchmarks/Mtls.Extensions.LoadTest/bin/Release/net10.0/Mtls.Extensions.LoadTest.dll clients \
-  --seconds "$SECONDS_PER_PHASE" --repetitions "${CLIENT_REPETITIONS:-5}" --out "$work/clients.md"
+  --seconds "${CLIENT_SECONDS:-2}" --repetitions "${CLIENT_REPETITIONS:-11}" --out "$work/clients.md"
 
 echo "== resumed vs full handshakes (${REPETITIONS} repetitions x ${SECONDS_PER_PHASE} s per phase) =="
 "${pin[@]}" dotnet benchmarks/Mtls.Extensions.LoadTest/bin/Release/net10.0/Mtls.Extensions.LoadTest.dll sessions \
@@ -49,7 +49,7 @@ runtime="$(dotnet --list-runtimes | grep Microsoft.NETCore.App | tail -1 | awk '
   echo "Machine: $(nproc) cores, ${cpu}, $(free -g | awk '/Mem:/ {print $2}') GiB, ${os}; .NET SDK ${sdk}, runtime ${runtime}."
   echo "Numbers from one run on a shared virtual machine: compare the ratios, measured side by side in the same run, not the absolute values."
   echo
-  echo "## Server and client under load (\`benchmarks/Mtls.Extensions.LoadTest\`)"
+  echo "## Servers under load (\`benchmarks/Mtls.Extensions.LoadTest\`)"
   echo
   echo "Servers: (a) bare Kestrel requiring a client certificate, validated in \`ClientCertificateValidation\` with a pinned"
   echo "X509Chain (SslStream has already built a default chain: two builds per handshake); (b) bare Kestrel handing SslStream"
@@ -63,7 +63,7 @@ runtime="$(dotnet --list-runtimes | grep Microsoft.NETCore.App | tail -1 | awk '
   echo "## Client CPU per request, the client being the limit (\`Mtls.Extensions.LoadTest clients\`)"
   echo
   echo "nginx (\`ssl_verify_client on\`, one worker, keep-alive without a request limit) serves every client and is never the"
-  echo "bottleneck; the client keeps 16 requests in flight (\`GetAsync\` + \`ReadAsStringAsync\` of \`GET /ping\`), 5 s per client after"
+  echo "bottleneck; the client keeps 16 requests in flight (\`GetAsync\` + \`ReadAsStringAsync\` of \`GET /ping\`), 2 s per client after"
   echo "an untimed warm-up pass, clients interleaved per repetition, same certificate everywhere. Client CPU from"
   echo "/proc/self/stat over each phase divided by completed requests; allocation from \`GC.GetTotalAllocatedBytes\`."
   echo

@@ -99,7 +99,7 @@ public class ClientBenchmarks
     private HttpClient FactoryClient(SslStreamCertificateContext certificate, X509Certificate2 root, bool standard)
     {
         var services = new ServiceCollection();
-        var builder = services.AddHttpClient("raw").ConfigurePrimaryHttpMessageHandler(() => RawHandler(certificate, root));
+        var builder = services.AddHttpClient("raw").ConfigurePrimaryHttpMessageHandler(() => RawHandler(certificate, root)).SetHandlerLifetime(Timeout.InfiniteTimeSpan);
         if (standard)
         {
             builder.AddStandardResilienceHandler();
@@ -121,7 +121,7 @@ public class ClientBenchmarks
             o.ExpectedServer = "spiffe://example.org/ns/default/sa/inventory";
             o.Resilience.Enabled = resilience;
             o.Reload.Watch = false;
-        });
+        }).SetHandlerLifetime(Timeout.InfiniteTimeSpan);
         var provider = services.BuildServiceProvider();
         _owned.Add(provider);
         return provider.GetRequiredService<IHttpClientFactory>().CreateClient("bench");

@@ -25,7 +25,10 @@ internal sealed class Clients(TimeSpan phase, int repetitions, int concurrency)
     private const string FactoryStandard = "`IHttpClientFactory` + raw handler + `AddStandardResilienceHandler()`";
     private const string MtlsOff = "`AddMtlsHttpClient`, resilience off";
     private const string MtlsDefault = "`AddMtlsHttpClient`, default resilience";
-    private static readonly string[] Variants = [Raw, Factory, FactoryStandard, MtlsOff, MtlsDefault];
+    // Each compared pair is measured back to back (factory, then AddMtlsHttpClient without resilience; standard handler,
+    // then the default pipeline), and every other repetition runs the order backwards, so drift of the machine's speed
+    // during a run falls on both sides of a ratio.
+    private static readonly string[] Variants = [Raw, Factory, MtlsOff, FactoryStandard, MtlsDefault];
     private static readonly double MicrosPerTick = 1_000_000.0 / 100; // CLK_TCK = 100 on Linux
 
     public async Task<string> RunAsync()
@@ -58,8 +61,9 @@ internal sealed class Clients(TimeSpan phase, int repetitions, int concurrency)
             var results = Variants.ToDictionary(v => v, _ => new List<Sample>());
             for (var rep = 1; rep <= repetitions; rep++)
             {
-                for (var i = 0; i < Variants.Length; i++)
+                for (var step = 0; step < Variants.Length; step++)
                 {
+                    var i = rep % 2 == 1 ? step : Variants.Length - 1 - step;
                     if (only is not null && !only.Contains(i))
                     {
                         continue;
@@ -83,7 +87,7 @@ internal sealed class Clients(TimeSpan phase, int repetitions, int concurrency)
 
     private async Task<Sample> MeasureAsync(HttpClient client, NginxServer nginx)
     {
-        await DriveAsync(client, TimeSpan.FromSeconds(2)); // warm-up: connections open, code at tier 1
+        await DriveAsync(client, TimeSpan.FromSeconds(1)); // warm-up: this client's connections open (the code is already at tier 1)
         GC.Collect();
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         var cpuBefore = ServerProcess.Ticks(Environment.ProcessId);
@@ -149,7 +153,8 @@ internal sealed class Clients(TimeSpan phase, int repetitions, int concurrency)
         if (variant is Factory or FactoryStandard)
         {
             var builder = services.AddHttpClient("raw", c => c.BaseAddress = baseAddress)
-                .ConfigurePrimaryHttpMessageHandler(() => RawHandler(certificate, rootCert));
+                .ConfigurePrimaryHttpMessageHandler(() => RawHandler(certificate, rootCert))
+                .SetHandlerLifetime(Timeout.InfiniteTimeSpan); // no handler (and connection) turnover inside a measurement
             if (variant == FactoryStandard)
             {
                 builder.AddStandardResilienceHandler();
@@ -167,7 +172,7 @@ internal sealed class Clients(TimeSpan phase, int repetitions, int concurrency)
             o.ExpectedServer = "spiffe://example.org/ns/default/sa/inventory";
             o.Resilience.Enabled = variant == MtlsDefault;
             o.Reload.Watch = false;
-        });
+        }).SetHandlerLifetime(Timeout.InfiniteTimeSpan);
         var provider = services.BuildServiceProvider();
         return new ClientOwner(provider.GetRequiredService<IHttpClientFactory>().CreateClient("bench"), provider);
     }
@@ -186,7 +191,7 @@ internal sealed class Clients(TimeSpan phase, int repetitions, int concurrency)
         string Spread(string num, string den) => string.Create(CultureInfo.InvariantCulture, $"{Ratios(num, den).Min():F3}–{Ratios(num, den).Max():F3}");
         var inv = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
-        text.AppendLine(inv, $"Medians of {results[Raw].Count} interleaved repetitions; nginx (one worker) pinned to CPU 0, the client to CPU 1.");
+        text.AppendLine(inv, $"Medians of {results[Raw].Count} interleaved repetitions (pairs back to back, order reversed every other repetition); nginx (one worker) pinned to CPU 0, the client to CPU 1.");
         text.AppendLine();
         text.AppendLine("| client | req/s | client CPU µs/request | allocated B/request | nginx busy |");
         text.AppendLine("|---|---:|---:|---:|---:|");
