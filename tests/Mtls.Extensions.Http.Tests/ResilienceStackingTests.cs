@@ -78,7 +78,40 @@ public sealed class ResilienceStackingTests(ClientPki pki) : IClassFixture<Clien
         Assert.Equal(4, attempts.Count(r => r.Level == LogLevel.Debug));
     }
 
-    private ServiceProvider Client(Uri baseAddress, TestCertificate certificate, bool standard, Action<ILoggingBuilder>? logging = null)
+    [Theory]
+    [InlineData(true, 1)]
+    [InlineData(false, 0)]
+    public void HandlerChain_ResilienceEnabledOrNot_HasOneResilienceHandlerOrNone(bool enabled, int expected)
+    {
+        using var provider = Client(new Uri("https://localhost/"), pki.Orders, standard: false, resilience: enabled);
+
+        var chain = new List<HttpMessageHandler>();
+        for (HttpMessageHandler? handler = provider.GetRequiredService<IHttpMessageHandlerFactory>().CreateHandler(Name); handler is not null; handler = (handler as DelegatingHandler)?.InnerHandler)
+        {
+            chain.Add(handler);
+        }
+
+        // Off means off: not an empty pipeline that still costs a resilience context and telemetry per request.
+        Assert.Equal(expected, chain.Count(h => h is Microsoft.Extensions.Http.Resilience.ResilienceHandler));
+        Assert.DoesNotContain(chain, h => h.GetType().Name == "MtlsResilienceMarker");
+        Assert.Equal("MtlsPrimaryHandler", chain[^1].GetType().Name);
+    }
+
+    [Fact]
+    public async Task DefaultPipeline_Disabled_DoesNotRetry()
+    {
+        var (cert, key) = pki.Write(pki.Server);
+        await using var server = await TestServer.StartMtlsAsync(cert, key, pki.CaPath);
+        server.FlakyFailures = 2;
+        await using var provider = Client(server.BaseAddress, pki.Orders, standard: false, resilience: false);
+
+        using var response = await provider.GetRequiredService<IHttpClientFactory>().CreateClient(Name).GetAsync(new Uri("/flaky", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(1, server.FlakyHits);
+    }
+
+    private ServiceProvider Client(Uri baseAddress, TestCertificate certificate, bool standard, Action<ILoggingBuilder>? logging = null, bool resilience = true)
     {
         var services = new ServiceCollection();
         services.AddLogging(logging ?? (_ => { }));
@@ -88,6 +121,7 @@ public sealed class ResilienceStackingTests(ClientPki pki) : IClassFixture<Clien
             o.Certificate.Pem = certificate.ExportCertificatePem() + certificate.ExportKeyPem();
             o.TrustedCa.Path = pki.CaPath;
             o.Resilience.RetryBaseDelay = TimeSpan.FromMilliseconds(10);
+            o.Resilience.Enabled = resilience;
         });
         if (standard)
         {
