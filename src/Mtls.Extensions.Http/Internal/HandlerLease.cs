@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http;
 
+using Mtls.Extensions.Internal;
+
 namespace Mtls.Extensions.Http.Internal;
 
 /// <summary>
@@ -12,7 +14,7 @@ namespace Mtls.Extensions.Http.Internal;
 internal sealed class HandlerLease
 {
     private readonly Action<HandlerLease> _onDrained;
-    private int _references = 1;
+    private ReferenceCount _references = new();
 
     public HandlerLease(long generation, SocketsHttpHandler handler, CertificateMaterial material, TrustBundle trust, Action<HandlerLease> onDrained)
     {
@@ -34,7 +36,7 @@ internal sealed class HandlerLease
 
     public TrustBundle Trust { get; }
 
-    public bool IsDisposed => Volatile.Read(ref _references) == 0;
+    public bool IsDisposed => _references.IsZero;
 
     private readonly ConcurrentDictionary<string, Verdict> _verdicts = new(StringComparer.OrdinalIgnoreCase);
 
@@ -48,27 +50,18 @@ internal sealed class HandlerLease
     private sealed record Verdict(long Timestamp, PeerValidationResult Result);
 
     /// <summary>Takes a reference unless the lease has already drained.</summary>
-    public bool TryAcquire()
-    {
-        var current = Volatile.Read(ref _references);
-        while (current > 0)
-        {
-            var seen = Interlocked.CompareExchange(ref _references, current + 1, current);
-            if (seen == current)
-            {
-                return true;
-            }
-
-            current = seen;
-        }
-
-        return false;
-    }
+    public bool TryAcquire() => _references.TryAcquire();
 
     /// <summary>Drops a reference; the last one disposes the handler.</summary>
     public void Release()
     {
-        if (Interlocked.Decrement(ref _references) == 0)
+        var left = _references.Release();
+        if (left < 0)
+        {
+            throw new InvalidOperationException($"The handler lease of generation {Generation} was released more often than acquired.");
+        }
+
+        if (left == 0)
         {
             Invoker.Dispose();
             Handler.Dispose();

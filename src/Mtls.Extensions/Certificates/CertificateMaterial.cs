@@ -2,6 +2,8 @@ using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
+using Mtls.Extensions.Internal;
+
 namespace Mtls.Extensions;
 
 /// <summary>
@@ -18,7 +20,7 @@ namespace Mtls.Extensions;
 /// </remarks>
 public sealed class CertificateMaterial
 {
-    private int _references = 1;
+    private ReferenceCount _references = new();
 
     private CertificateMaterial(X509Certificate2 certificate, X509Certificate2[] intermediates, string source)
     {
@@ -98,7 +100,7 @@ public sealed class CertificateMaterial
 
     /// <summary>Gets a value indicating whether the last reference was released and the certificates disposed.</summary>
     /// <value><see langword="true"/> once disposed; a disposed material must not be handed to a handshake.</value>
-    public bool IsDisposed => Volatile.Read(ref _references) == 0;
+    public bool IsDisposed => _references.IsZero;
 
     /// <summary>
     /// Takes a reference that keeps the certificate, its private key and <see cref="Context"/> usable until it is
@@ -106,35 +108,19 @@ public sealed class CertificateMaterial
     /// the source's <c>Current</c> again, which the source keeps referenced until it replaces it.
     /// </summary>
     /// <returns><see langword="true"/> when a reference was taken.</returns>
-    public bool TryAcquire()
-    {
-        var current = Volatile.Read(ref _references);
-        while (current > 0)
-        {
-            var seen = Interlocked.CompareExchange(ref _references, current + 1, current);
-            if (seen == current)
-            {
-                return true;
-            }
-
-            current = seen;
-        }
-
-        return false;
-    }
+    public bool TryAcquire() => _references.TryAcquire();
 
     /// <summary>Gives back a reference taken with <see cref="TryAcquire"/> (or the creator's); the last one disposes the certificates.</summary>
     /// <exception cref="InvalidOperationException">More references were released than taken.</exception>
     public void Release()
     {
-        var left = Interlocked.Decrement(ref _references);
+        var left = _references.Release();
         if (left == 0)
         {
             DisposeCertificates();
         }
         else if (left < 0)
         {
-            Interlocked.Increment(ref _references);
             throw new InvalidOperationException($"The certificate material {this} was released more often than acquired.");
         }
     }
