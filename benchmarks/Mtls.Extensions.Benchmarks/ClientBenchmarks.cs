@@ -1,6 +1,4 @@
 using System.Net.Security;
-using System.Security.Authentication;
-using System.Security.Cryptography.X509Certificates;
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.DependencyInjection;
 using Mtls.Extensions.Benchmarks.Shared;
@@ -32,7 +30,7 @@ public class ClientBenchmarks
         _directory = Directory.CreateTempSubdirectory("mtls-bdn-client-").FullName;
         var root = TestPki.CreateRoot("Client Bench Root");
         var issuing = root.CreateIntermediate("Client Bench Issuing CA");
-        var server = issuing.IssueLocalhostServer("inventory", "spiffe://example.org/ns/default/sa/inventory");
+        var server = issuing.IssueLocalhostServer("inventory", BenchClients.ServerId);
         var client = issuing.IssueClient("bench", "spiffe://example.org/ns/default/sa/bench");
         _owned.AddRange([root, issuing, server, client]);
         root.WriteCertificatePem(Path.Combine(_directory, "ca.pem"));
@@ -43,12 +41,12 @@ public class ClientBenchmarks
         var context = SslStreamCertificateContext.Create(client.Certificate, client.IntermediatesCollection(), offline: true);
         var rootCertificate = root.PublicCopy();
 
-        _raw = new HttpClient(RawHandler(context, rootCertificate));
+        _raw = new HttpClient(BenchClients.RawHandler(context, rootCertificate));
         _owned.Add(_raw);
-        _factory = FactoryClient(context, rootCertificate, standard: false);
-        _factoryStandard = FactoryClient(context, rootCertificate, standard: true);
-        _mtlsOff = MtlsClient(client, root, nginx.BaseAddress, resilience: false);
-        _mtlsDefault = MtlsClient(client, root, nginx.BaseAddress, resilience: true);
+        _factory = Own(BenchClients.Factory(context, rootCertificate, nginx.BaseAddress, standard: false));
+        _factoryStandard = Own(BenchClients.Factory(context, rootCertificate, nginx.BaseAddress, standard: true));
+        _mtlsOff = Own(BenchClients.Mtls(client, root, nginx.BaseAddress, resilience: false));
+        _mtlsDefault = Own(BenchClients.Mtls(client, root, nginx.BaseAddress, resilience: true));
     }
 
     [GlobalCleanup]
@@ -77,53 +75,9 @@ public class ClientBenchmarks
     [Benchmark]
     public Task<string> MtlsClientDefaultResilience() => _mtlsDefault.GetStringAsync(_ping);
 
-    private static SocketsHttpHandler RawHandler(SslStreamCertificateContext certificate, X509Certificate2 root)
+    private HttpClient Own((HttpClient Client, ServiceProvider Provider) created)
     {
-        var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, DisableCertificateDownloads = true, RevocationMode = X509RevocationMode.NoCheck };
-        policy.CustomTrustStore.Add(root);
-        return new SocketsHttpHandler
-        {
-            UseCookies = false,
-            AllowAutoRedirect = false,
-            UseProxy = false,
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                ClientCertificateContext = certificate,
-                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                CertificateChainPolicy = policy,
-                RemoteCertificateValidationCallback = (_, _, _, errors) => errors == SslPolicyErrors.None,
-            },
-        };
-    }
-
-    private HttpClient FactoryClient(SslStreamCertificateContext certificate, X509Certificate2 root, bool standard)
-    {
-        var services = new ServiceCollection();
-        var builder = services.AddHttpClient("raw").ConfigurePrimaryHttpMessageHandler(() => RawHandler(certificate, root)).SetHandlerLifetime(Timeout.InfiniteTimeSpan);
-        if (standard)
-        {
-            builder.AddStandardResilienceHandler();
-        }
-
-        var provider = services.BuildServiceProvider();
-        _owned.Add(provider);
-        return provider.GetRequiredService<IHttpClientFactory>().CreateClient("raw");
-    }
-
-    private HttpClient MtlsClient(TestCertificate client, TestCertificateAuthority root, Uri baseAddress, bool resilience)
-    {
-        var services = new ServiceCollection();
-        services.AddMtlsHttpClient("bench", o =>
-        {
-            o.BaseAddress = baseAddress;
-            o.Certificate.Pem = client.ExportCertificatePem() + client.ExportKeyPem();
-            o.TrustedCa.Pem = root.ExportCertificatePem();
-            o.ExpectedServer = "spiffe://example.org/ns/default/sa/inventory";
-            o.Resilience.Enabled = resilience;
-            o.Reload.Watch = false;
-        }).SetHandlerLifetime(Timeout.InfiniteTimeSpan);
-        var provider = services.BuildServiceProvider();
-        _owned.Add(provider);
-        return provider.GetRequiredService<IHttpClientFactory>().CreateClient("bench");
+        _owned.Add(created.Provider);
+        return created.Client;
     }
 }

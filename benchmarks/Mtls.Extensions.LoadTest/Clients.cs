@@ -1,9 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
 using System.Net.Security;
-using System.Net.Sockets;
-using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
@@ -38,7 +35,7 @@ internal sealed class Clients(TimeSpan phase, int repetitions, int concurrency)
         {
             using var root = TestPki.CreateRoot("Client Bench Root");
             using var issuing = root.CreateIntermediate("Client Bench Issuing CA");
-            using var server = issuing.IssueLocalhostServer("inventory", "spiffe://example.org/ns/default/sa/inventory");
+            using var server = issuing.IssueLocalhostServer("inventory", BenchClients.ServerId);
             using var client = issuing.IssueClient("bench", Servers.BenchId);
             root.WriteCertificatePem(Path.Combine(directory, "ca.pem"));
             server.WritePem(Path.Combine(directory, "server.pem"), Path.Combine(directory, "server.key"));
@@ -123,58 +120,17 @@ internal sealed class Clients(TimeSpan phase, int repetitions, int concurrency)
         return ops;
     }
 
-    private static SocketsHttpHandler RawHandler(SslStreamCertificateContext certificate, X509Certificate2 root)
-    {
-        var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, DisableCertificateDownloads = true, RevocationMode = X509RevocationMode.NoCheck };
-        policy.CustomTrustStore.Add(root);
-        return new SocketsHttpHandler
-        {
-            UseCookies = false,
-            AllowAutoRedirect = false,
-            UseProxy = false,
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                ClientCertificateContext = certificate,
-                EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-                CertificateChainPolicy = policy,
-                RemoteCertificateValidationCallback = (_, _, _, errors) => errors == SslPolicyErrors.None,
-            },
-        };
-    }
-
     private static ClientOwner Create(string variant, SslStreamCertificateContext certificate, X509Certificate2 rootCert, TestCertificate client, TestCertificateAuthority root, Uri baseAddress)
     {
         if (variant == Raw)
         {
-            return new ClientOwner(new HttpClient(RawHandler(certificate, rootCert)) { BaseAddress = baseAddress }, null);
+            return new ClientOwner(new HttpClient(BenchClients.RawHandler(certificate, rootCert)) { BaseAddress = baseAddress }, null);
         }
 
-        var services = new ServiceCollection();
-        if (variant is Factory or FactoryStandard)
-        {
-            var builder = services.AddHttpClient("raw", c => c.BaseAddress = baseAddress)
-                .ConfigurePrimaryHttpMessageHandler(() => RawHandler(certificate, rootCert))
-                .SetHandlerLifetime(Timeout.InfiniteTimeSpan); // no handler (and connection) turnover inside a measurement
-            if (variant == FactoryStandard)
-            {
-                builder.AddStandardResilienceHandler();
-            }
-
-            var rawProvider = services.BuildServiceProvider();
-            return new ClientOwner(rawProvider.GetRequiredService<IHttpClientFactory>().CreateClient("raw"), rawProvider);
-        }
-
-        services.AddMtlsHttpClient("bench", o =>
-        {
-            o.BaseAddress = baseAddress;
-            o.Certificate.Pem = client.ExportCertificatePem() + client.ExportKeyPem();
-            o.TrustedCa.Pem = root.ExportCertificatePem();
-            o.ExpectedServer = "spiffe://example.org/ns/default/sa/inventory";
-            o.Resilience.Enabled = variant == MtlsDefault;
-            o.Reload.Watch = false;
-        }).SetHandlerLifetime(Timeout.InfiniteTimeSpan);
-        var provider = services.BuildServiceProvider();
-        return new ClientOwner(provider.GetRequiredService<IHttpClientFactory>().CreateClient("bench"), provider);
+        var (http, provider) = variant is Factory or FactoryStandard
+            ? BenchClients.Factory(certificate, rootCert, baseAddress, standard: variant == FactoryStandard)
+            : BenchClients.Mtls(client, root, baseAddress, resilience: variant == MtlsDefault);
+        return new ClientOwner(http, provider);
     }
 
     private static string Report(Dictionary<string, List<Sample>> results)
