@@ -6,7 +6,7 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace Mtls.Extensions.AspNetCore.Tests;
 
 /// <summary>
-/// Every ```csharp block of the repository README compiles as written in a fresh <c>dotnet new web</c> project that
+/// Every ```csharp block of the repository README and of every page under docs/ compiles as written in a fresh <c>dotnet new web</c> project that
 /// references the packages: the web SDK's implicit usings plus the block's own <c>using</c> lines, nothing else. Compiled
 /// in memory with Roslyn against the assemblies this test runs with (offline, a few seconds).
 /// </summary>
@@ -35,18 +35,43 @@ public sealed partial class ReadmeSnippetTests
     [Fact]
     public void Readme_EveryCsharpBlock_Compiles()
     {
-        var readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md"));
-        var blocks = CSharpBlock().Matches(readme).Select(m => (Line: readme[..m.Index].Count(c => c == '\n') + 1, Code: m.Groups[1].Value)).ToArray();
+        var failures = CompileBlocks(Path.Combine(RepositoryRoot(), "README.md"), out var count);
+        Assert.True(count >= 8, $"found only {count} C# blocks in README.md");
+        Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
+    }
+
+    [Fact]
+    public void Docs_EveryCsharpBlock_Compiles()
+    {
+        var docs = Path.Combine(RepositoryRoot(), "docs");
+        var failures = new List<string>();
+        if (Directory.Exists(docs))
+        {
+            foreach (var file in Directory.EnumerateFiles(docs, "*.md", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            {
+                failures.AddRange(CompileBlocks(file, out _));
+            }
+        }
+
+        Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
+    }
+
+    private static List<string> CompileBlocks(string path, out int count)
+    {
+        var text = File.ReadAllText(path).Replace("\r\n", "\n", StringComparison.Ordinal);
+        var name = Path.GetRelativePath(RepositoryRoot(), path);
+        var blocks = CSharpBlock().Matches(text).Select(m => (Line: text[..m.Index].Count(c => c == '\n') + 1, Code: m.Groups[1].Value)).ToArray();
+        count = blocks.Length;
         var references = ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!)
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(path => MetadataReference.CreateFromFile(path))
+            .Select(file => MetadataReference.CreateFromFile(file))
             .ToArray();
         var parse = new CSharpParseOptions(LanguageVersion.Latest);
         var failures = new List<string>();
 
         foreach (var (line, code) in blocks)
         {
-            var tree = CSharpSyntaxTree.ParseText(code, parse, path: $"README.md:{line}");
+            var tree = CSharpSyntaxTree.ParseText(code, parse, path: $"{name}:{line}");
             var isProgram = tree.GetRoot().DescendantNodes().OfType<GlobalStatementSyntax>().Any();
             var trees = new List<SyntaxTree> { tree, CSharpSyntaxTree.ParseText(WebSdkGlobalUsings, parse) };
             if (!isProgram)
@@ -56,17 +81,16 @@ public sealed partial class ReadmeSnippetTests
             }
 
             var compilation = CSharpCompilation.Create(
-                $"ReadmeBlock{line}",
+                $"SnippetBlock{line}",
                 trees,
                 references,
                 new CSharpCompilationOptions(isProgram ? OutputKind.ConsoleApplication : OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
             using var output = new MemoryStream();
             var result = compilation.Emit(output);
-            failures.AddRange(result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => $"README.md block at line {line}: {d}"));
+            failures.AddRange(result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Select(d => $"{name} block at line {line}: {d}"));
         }
 
-        Assert.True(blocks.Length >= 8, $"found only {blocks.Length} C# blocks in README.md");
-        Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
+        return failures;
     }
 
     private static string RepositoryRoot()
