@@ -30,6 +30,10 @@ public sealed class MutualTlsOptions : MtlsEndpointOptions
     /// <value>The default is <see langword="false"/>: an app whose only endpoints are http:// fails to start, naming them.</value>
     public bool AllowPlainHttpEndpoints { get; set; }
 
+    /// <summary>Gets or sets the proxies that may forward client certificates (<c>Forwarding:Proxies</c>).</summary>
+    /// <value>The default is no proxy: forwarding headers are removed from every request.</value>
+    public MtlsForwardingOptions Forwarding { get; set; } = new();
+
     /// <summary>
     /// The configuration path these options were bound from, named in every error message. Set by the
     /// library when it binds a section; internal, so that no configuration key can set it.

@@ -26,6 +26,13 @@ internal sealed class MutualTlsOptionsCustomValidator : IValidateOptions<MutualT
             builder.AddError($"{path}:TrustedCa: no trusted CA is configured; set Path or Pem. Client certificates are only ever trusted through pinned CAs, never the operating system's store.");
         }
 
+        var forwarding = new List<string>();
+        Forwarding.ForwardingProxyList.Build(path, options.Forwarding, forwarding);
+        foreach (var error in forwarding)
+        {
+            builder.AddError(error);
+        }
+
         builder.AddResult(_annotations.ValidateWithConfigurationKeys(path, options));
         return builder.Build();
     }
