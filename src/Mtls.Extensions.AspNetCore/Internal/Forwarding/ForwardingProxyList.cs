@@ -74,7 +74,9 @@ internal sealed class ForwardingProxyList
 
             if (!string.IsNullOrWhiteSpace(proxy.Network))
             {
-                if (IPNetwork.TryParse(proxy.Network.Trim(), out var parsed))
+                var text = proxy.Network.Trim();
+                var slash = text.IndexOf('/', StringComparison.Ordinal);
+                if (IPNetwork.TryParse(text, out var parsed) && slash > 0 && IPAddress.TryParse(text.AsSpan(0, slash), out var address) && address.Equals(parsed.BaseAddress))
                 {
                     network = parsed;
                 }
