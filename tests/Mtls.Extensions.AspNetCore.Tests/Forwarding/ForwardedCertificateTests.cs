@@ -234,4 +234,30 @@ public sealed class ForwardedCertificateTests(TestPkiFixture pki) : IClassFixtur
         Assert.Contains("127.0.0.1", view.ForwardedBy, StringComparison.Ordinal);
         Assert.Equal(["X-Forwarded-Client-Cert"], view.Headers);
     }
+
+    [Fact]
+    public async Task Gate_ProxiesReloaded_NewListAppliesAndABadListChangesNothing()
+    {
+        using var ingress = IssueIngress(pki);
+        var configuration = new ReloadableConfiguration(new Dictionary<string, string?>());
+        using var host = new MtlsTestHost(pki, configureConfiguration: c => c.Add(configuration));
+        host.StartServer();
+        using var client = host.CreateMtlsClient(ingress);
+        (string, string)[] headers = [("Client-Cert", SfBinary(pki.Orders.Certificate)), ("Client-Cert-Chain", SfBinary(pki.Issuing.Certificate))];
+        Assert.Equal(IngressId, (await GetForwardedAsync(client, headers)).Peer);
+
+        configuration.Replace("Mtls:Server:Forwarding", Proxy(0, peer: IngressId));
+        Assert.Equal(TestPkiFixture.OrdersId, (await GetForwardedAsync(client, headers)).Peer);
+
+        try
+        {
+            configuration.Replace("Mtls:Server:Forwarding", Proxy(0, network: "10.0.0.1/8"));
+        }
+        catch (AggregateException e) when (e.Flatten().InnerExceptions.Any(i => i is Microsoft.Extensions.Options.OptionsValidationException))
+        {
+            // The options monitor hands the validation failure back to whoever reloaded; the running list must not change.
+        }
+
+        Assert.Equal(TestPkiFixture.OrdersId, (await GetForwardedAsync(client, headers)).Peer);
+    }
 }

@@ -19,9 +19,9 @@ namespace Mtls.Extensions.AspNetCore.Internal.Forwarding;
 /// certificate is missing, malformed or rejected is answered here (401, or 403 for a certificate whose identity is not
 /// allowed), as a direct client would have been refused in its handshake.
 /// </summary>
-internal sealed class ForwardedCertificateGate
+internal sealed class ForwardedCertificateGate : IDisposable
 {
-    private readonly IOptionsMonitor<MutualTlsOptions> _options;
+    private readonly IDisposable? _subscription;
     private readonly MutualTlsServer _server;
     private readonly MtlsMetrics _mtlsMetrics;
     private readonly ForwardingMetrics _metrics;
@@ -29,11 +29,10 @@ internal sealed class ForwardedCertificateGate
     private readonly ForwardingLogLimiter _removals;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private Tuple<MtlsForwardingOptions, ForwardingProxyList>? _proxies;
+    private ForwardingProxyList _proxies;
 
     public ForwardedCertificateGate(IOptionsMonitor<MutualTlsOptions> options, MutualTlsServer server, MtlsMetrics mtlsMetrics, ForwardingMetrics metrics, RejectionLogLimiter rejections, TimeProvider time, ILogger<ForwardedCertificateGate> logger)
     {
-        _options = options;
         _server = server;
         _mtlsMetrics = mtlsMetrics;
         _metrics = metrics;
@@ -42,6 +41,15 @@ internal sealed class ForwardedCertificateGate
         _logger = logger;
         _removals = new ForwardingLogLimiter(time);
         Cache = new ForwardedVerdictCache(time);
+        var initial = options.CurrentValue;
+        _proxies = ForwardingProxyList.Build(initial.ConfigurationPath, initial.Forwarding, errors: null);
+        _subscription = options.OnChange((changed, name) =>
+        {
+            if (string.IsNullOrEmpty(name) || name == Options.DefaultName)
+            {
+                OnOptionsChanged(changed);
+            }
+        });
     }
 
     internal ForwardedVerdictCache Cache { get; }
@@ -223,18 +231,21 @@ internal sealed class ForwardedCertificateGate
         }
     }
 
-    private ForwardingProxyList Proxies()
+    private ForwardingProxyList Proxies() => Volatile.Read(ref _proxies);
+
+    /// <summary>A reloaded list is applied as a whole; one that does not parse changes nothing (the previous proxies stay trusted, no others).</summary>
+    private void OnOptionsChanged(MutualTlsOptions options)
     {
-        var options = _options.CurrentValue;
-        var known = Volatile.Read(ref _proxies);
-        if (known is not null && ReferenceEquals(known.Item1, options.Forwarding))
+        var errors = new List<string>();
+        var list = ForwardingProxyList.Build(options.ConfigurationPath, options.Forwarding, errors);
+        if (errors.Count > 0)
         {
-            return known.Item2;
+            Log.OptionsReloadRejected(_logger, string.Join(" ", errors));
+            return;
         }
 
-        // Validated at start-up (and on reload, by the options monitor): entries that do not parse are left out, never trusted.
-        var list = ForwardingProxyList.Build(options.ConfigurationPath, options.Forwarding, errors: null);
-        Volatile.Write(ref _proxies, Tuple.Create(options.Forwarding, list));
-        return list;
+        Volatile.Write(ref _proxies, list);
     }
+
+    public void Dispose() => _subscription?.Dispose();
 }
