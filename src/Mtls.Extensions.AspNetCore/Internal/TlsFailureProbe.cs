@@ -45,7 +45,7 @@ internal sealed class TlsFailureProbe(Microsoft.AspNetCore.Connections.Connectio
     ];
 
     private readonly Lock _gate = new();
-    private readonly List<Exception> _seen = new(MaxKept);
+    private List<Exception>? _seen;
 
     /// <summary>Keeps the first few exceptions of the TLS stack thrown before the client certificate was judged.</summary>
     public void Seen(Exception exception)
@@ -58,6 +58,8 @@ internal sealed class TlsFailureProbe(Microsoft.AspNetCore.Connections.Connectio
 
         lock (_gate)
         {
+            // Allocated only when a handshake goes wrong: an accepted connection carries nothing but this object.
+            _seen ??= new List<Exception>(MaxKept);
             if (_seen.Count < MaxKept)
             {
                 _seen.Add(exception);
@@ -88,11 +90,11 @@ internal sealed class TlsFailureProbe(Microsoft.AspNetCore.Connections.Connectio
         {
             // Classified over everything seen: the OpenSSL error is the inner exception of the first, the SslStream
             // exception that ended the handshake comes last.
-            failure = _seen.Count switch
+            failure = _seen?.Count switch
             {
-                0 => null,
-                1 => _seen[0],
-                _ => new AggregateException(_seen),
+                null or 0 => null,
+                1 => _seen![0],
+                _ => new AggregateException(_seen!),
             };
         }
 
