@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Mtls.Extensions.AspNetCore.Internal;
+using Mtls.Extensions.Infrastructure;
 
 namespace Mtls.Extensions.AspNetCore;
 
@@ -65,20 +66,66 @@ public sealed class MtlsPeerRequirement : AuthorizationHandler<MtlsPeerRequireme
             {
                 context.Succeed(requirement);
             }
-            else if (http.RequestServices?.GetService(typeof(ILoggerFactory)) is ILoggerFactory loggers)
+            else
             {
-                // The 403 that follows names who was refused; everything the peer chose is escaped.
-                Log.PeerForbidden(
-                    loggers.CreateLogger<MtlsPeerRequirement>(),
-                    PeerText.Escape(verdict.Identity.DisplayName),
-                    verdict.Identity.ThumbprintSha256,
-                    requirement.ToString(),
-                    http.Request.Method,
-                    PeerText.Escape(http.Request.Path.Value));
+                Forbidden(http, verdict.Identity, requirement);
             }
         }
 
         return Task.CompletedTask;
+    }
+
+    // Every refusal is counted (by policy, never by peer); its log line is rate-limited with the handshake rejections
+    // (reason IdentityNotAllowed), so that a peer with a valid certificate cannot flood the log at request rate.
+    private static void Forbidden(HttpContext http, PeerIdentity identity, MtlsPeerRequirement requirement)
+    {
+        var services = http.RequestServices;
+        if (services is null)
+        {
+            return;
+        }
+
+        (services.GetService(typeof(MtlsMetrics)) as MtlsMetrics)?.AuthorizationDenied(PolicyOf(http, requirement));
+        if (services.GetService(typeof(ILoggerFactory)) is not ILoggerFactory loggers)
+        {
+            return;
+        }
+
+        var logger = loggers.CreateLogger<MtlsPeerRequirement>();
+        var limiter = services.GetService(typeof(RejectionLogLimiter)) as RejectionLogLimiter;
+        if (!logger.IsEnabled(LogLevel.Information) ||
+            (limiter is not null && !limiter.ShouldLog(MtlsRejectionReason.IdentityNotAllowed, http.Connection.RemoteIpAddress?.ToString())))
+        {
+            return;
+        }
+
+        // The 403 that follows names who was refused; everything the peer chose is escaped.
+        Log.PeerForbidden(
+            logger,
+            PeerText.Escape(identity.DisplayName),
+            identity.ThumbprintSha256,
+            requirement.ToString(),
+            http.Request.Method,
+            PeerText.Escape(http.Request.Path.Value));
+    }
+
+    // The endpoint's named policies; a policy built in place (RequireMtlsPeer on an endpoint) is named by what it allows,
+    // which the application configured: low cardinality, nothing the peer chose.
+    private static string PolicyOf(HttpContext http, MtlsPeerRequirement requirement)
+    {
+        string? names = null;
+        if (http.GetEndpoint()?.Metadata is { } metadata)
+        {
+            foreach (var data in metadata.GetOrderedMetadata<IAuthorizeData>())
+            {
+                if (!string.IsNullOrEmpty(data.Policy))
+                {
+                    names = names is null ? data.Policy : names + "," + data.Policy;
+                }
+            }
+        }
+
+        return names ?? requirement.ToString();
     }
 
     // The scheme's events can still refuse an accepted certificate; the principal says whether they did.

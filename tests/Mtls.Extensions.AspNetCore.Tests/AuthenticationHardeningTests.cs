@@ -10,6 +10,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 using Mtls.Extensions.AspNetCore.TestApp;
@@ -184,6 +185,42 @@ public sealed class AuthenticationHardeningTests(TestPkiFixture pki) : IClassFix
         Assert.Equal(2, summaries.Count);
         Assert.Contains($"{noCertificates - 2} more rejections (reason NoCertificate, 1 remote addresses) in the last 00:01:00.", summaries);
         Assert.Contains($"{selfSigned - 2} more rejections (reason SelfSigned, 1 remote addresses) in the last 00:01:00.", summaries);
+    }
+
+    [Fact]
+    public async Task PeerForbidden_TwoThousandRefusedRequests_BoundedLogLinesOneSummaryAndEveryRefusalCountedByPolicy()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var host = new MtlsTestHost(
+            pki,
+            new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Information" },
+            configureServices: s => s.AddFakeLogging().AddSingleton<TimeProvider>(time));
+        host.StartServer();
+        using var denied = new MetricCollector<long>(host.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), MtlsDiagnostics.MeterName, MtlsDiagnostics.AuthorizationDeniedInstrument);
+        using var billing = host.CreateMtlsClient(pki.Billing);
+
+        for (var i = 0; i < 1000; i++)
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, (await billing.GetAsync("/orders-only")).StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await billing.GetAsync("/orders-policy")).StatusCode);
+        }
+
+        var logs = host.Services.GetFakeLogCollector();
+        // The library's own lines: the first ten refusals of the interval in full (the default burst), nothing per request after that.
+        var ours = logs.GetSnapshot().Where(r => r.Category?.StartsWith("Mtls.", StringComparison.Ordinal) == true).ToList();
+        Assert.Equal(10, ours.Count(r => r.Id.Id == 304));
+        Assert.True(ours.Count <= 20, $"{ours.Count} lines: " + string.Join(" | ", ours.GroupBy(r => r.Category + " " + r.Id.Id).Select(g => $"{g.Key} x{g.Count()}")));
+
+        time.Advance(TimeSpan.FromMinutes(1));
+        var summary = Assert.Single(logs.GetSnapshot(), r => r.Id.Id == 204);
+        Assert.Equal("1990 more rejections (reason IdentityNotAllowed, 1 remote addresses) in the last 00:01:00.", summary.Message);
+
+        // Every refusal counted, by policy (a named policy, or what an unnamed one allows), never by peer.
+        var measurements = denied.GetMeasurementSnapshot();
+        Assert.Equal(2000, measurements.Sum(m => m.Value));
+        Assert.Equal(1000, measurements.Where(m => Equals(m.Tags["mtls.authorization.policy"], "orders-policy")).Sum(m => m.Value));
+        Assert.Equal(1000, measurements.Where(m => Equals(m.Tags["mtls.authorization.policy"], "mutual TLS peer: spiffe://example.org/ns/prod/sa/orders")).Sum(m => m.Value));
+        Assert.All(measurements, m => Assert.Equal(["mtls.authorization.policy"], m.Tags.Keys));
     }
 
     internal static X509Certificate2 CreateSelfSigned(string commonName)

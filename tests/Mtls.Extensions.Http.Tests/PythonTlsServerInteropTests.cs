@@ -15,12 +15,20 @@ public sealed class PythonTlsServerInteropTests(ClientPki pki) : IClassFixture<C
 {
     private const string Name = "python";
 
-    // argv: mode (serve|close), cert, key, connection log. Prints the port, then serves until stdin closes.
+    // argv: mode (serve|close|unwrap|tls11), cert, key, connection log. Prints the port, then serves until stdin closes.
+    // unwrap: a TLS 1.3 server that completes the handshake, then ends the session cleanly (close_notify) without
+    // reading the request, as a server that refuses the client certificate after the handshake does (Go's accept-then-close).
+    // tls11: a server that offers only TLS 1.0 and 1.1 (OpenSSL 3 needs security level 0 for them).
     private const string Server = """
         import socket, ssl, sys, threading
         mode, cert, key, log = sys.argv[1:5]
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+        if mode == 'tls11':
+            ctx.set_ciphers('DEFAULT@SECLEVEL=0')
+            ctx.minimum_version = ssl.TLSVersion.TLSv1
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+        else:
+            ctx.minimum_version = ssl.TLSVersion.TLSv1_3
         ctx.load_cert_chain(cert, key)
         listener = socket.create_server(('127.0.0.1', 0))
         print(listener.getsockname()[1], flush=True)
@@ -28,6 +36,9 @@ public sealed class PythonTlsServerInteropTests(ClientPki pki) : IClassFixture<C
             with open(log, 'a') as f: f.write('connection\n')
             try:
                 s = ctx.wrap_socket(raw, server_side=True)
+                if mode == 'unwrap':
+                    s.unwrap().close()  # close_notify right after the handshake, then the socket ends
+                    return
                 buffer = b''
                 while True:
                     chunk = s.recv(65536)
@@ -75,6 +86,35 @@ public sealed class PythonTlsServerInteropTests(ClientPki pki) : IClassFixture<C
 
         Assert.Equal(MtlsHandshakeSide.Server, error.RejectedBy);
         Assert.Equal(MtlsRejectionReason.RejectedByPeer, error.Reason);
+        Assert.Equal(1, server.Connections);
+    }
+
+    [InteropFact("python3")]
+    public async Task PythonTls13Server_ClosesCleanlyRightAfterHandshake_OneHandshakeRejectionByTheServerNotRetried()
+    {
+        using var server = await PythonServer.StartAsync(pki, "unwrap");
+        await using var provider = Client(server.BaseAddress);
+
+        var error = await Assert.ThrowsAsync<MtlsHandshakeException>(() => provider.GetRequiredService<IHttpClientFactory>().CreateClient(Name).GetAsync(new Uri("/ping", UriKind.Relative)));
+
+        Assert.Equal(MtlsHandshakeSide.Server, error.RejectedBy);
+        Assert.Equal(MtlsRejectionReason.RejectedByPeer, error.Reason);
+        Assert.Equal(1, server.Connections);
+    }
+
+    [InteropFact("python3")]
+    public async Task PythonServerOfferingOnlyTls11_Request_MtlsHandshakeExceptionNamingTheProtocolNotRetried()
+    {
+        using var server = await PythonServer.StartAsync(pki, "tls11");
+        await using var provider = Client(server.BaseAddress);
+
+        var error = await Assert.ThrowsAsync<MtlsHandshakeException>(() => provider.GetRequiredService<IHttpClientFactory>().CreateClient(Name).GetAsync(new Uri("/ping", UriKind.Relative)));
+
+        Assert.Equal(MtlsHandshakeSide.Server, error.RejectedBy);
+        Assert.Equal(MtlsRejectionReason.HandshakeFailed, error.Reason);
+        Assert.Contains("TLS 1.2", error.Message, StringComparison.Ordinal);
+        Assert.Contains("127.0.0.1", error.Message, StringComparison.Ordinal);
+        Assert.Contains("protocol version", error.Message, StringComparison.Ordinal);
         Assert.Equal(1, server.Connections);
     }
 

@@ -7,51 +7,68 @@ namespace Mtls.Extensions.AspNetCore.Internal;
 
 /// <summary>
 /// Connection middleware in front of an endpoint's TLS: a connection whose handshake began (our per-handshake wiring
-/// ran, so a ClientHello arrived) but whose client certificate was never judged failed inside the TLS stack (a
-/// certificate message above its size limit, a certificate that does not parse, a peer that gave up). Such a handshake
-/// is counted (<c>error.type</c> <see cref="MtlsRejectionReason.HandshakeFailed"/>) and logged, rate-limited with every
-/// other rejection. Kestrel keeps the TLS error itself to its own Debug log; the app is not handed it.
+/// ran) but whose client certificate was never judged failed inside the TLS stack. Such a handshake is counted
+/// (<c>error.type</c> <see cref="MtlsRejectionReason.HandshakeFailed"/>, <c>mtls.tls.failure</c> its class) and logged,
+/// rate-limited with every other rejection; a connection closed before the handshake finished without a TLS alert
+/// (a load balancer's TCP check) only at Debug.
 /// </summary>
+/// <remarks>
+/// Kestrel keeps the TLS error to its own Debug log and does not hand it to the app. The class is read from the
+/// exceptions the TLS stack throws on this connection's own flow (a first-chance exception handler that looks only at
+/// connections whose handshake is being observed, through an <see cref="AsyncLocal{T}"/> set per connection): nothing
+/// is added to a handshake that succeeds beyond that one value.
+/// </remarks>
 internal sealed class HandshakeFailureObserver(MtlsMetrics metrics, RejectionLogLimiter limiter, ILogger<HandshakeFailureObserver> logger)
 {
-    private static readonly object Marker = new();
+    private static readonly AsyncLocal<TlsFailureProbe?> CurrentProbe = new();
+    private static int s_subscribed;
 
-    public void Observe(ListenOptions listenOptions) => listenOptions.Use(Wrap);
+    public void Observe(ListenOptions listenOptions)
+    {
+        if (Interlocked.Exchange(ref s_subscribed, 1) == 0)
+        {
+            AppDomain.CurrentDomain.FirstChanceException += static (_, e) => CurrentProbe.Value?.Seen(e.Exception);
+        }
+
+        listenOptions.Use(Wrap);
+    }
 
     private ConnectionDelegate Wrap(ConnectionDelegate next) => async connection =>
     {
-        if (connection.Items.ContainsKey(Marker))
+        if (connection.Items.ContainsKey(typeof(TlsFailureProbe)))
         {
             await next(connection).ConfigureAwait(false);
             return;
         }
 
-        connection.Items[Marker] = Marker;
+        var probe = new TlsFailureProbe(connection);
+        connection.Items[typeof(TlsFailureProbe)] = probe;
+        CurrentProbe.Value = probe;
         try
         {
             await next(connection).ConfigureAwait(false);
         }
         finally
         {
-            Check(connection);
+            CurrentProbe.Value = null;
+            Check(connection, probe);
         }
     };
 
-    private void Check(ConnectionContext connection)
+    private void Check(ConnectionContext connection, TlsFailureProbe probe)
     {
         if (connection.Features.Get<IMtlsPeerFeature>() is not MtlsPeerFeature { Result: null })
         {
             return;
         }
 
-        metrics.Validated(PeerRole.Client, MtlsRejectionReason.HandshakeFailed);
+        var failure = probe.Classify();
+        metrics.HandshakeFailed(PeerRole.Client, TlsFailureProbe.TagOf(failure.Class));
+        var level = failure.Class == TlsFailureClass.Closed ? LogLevel.Debug : LogLevel.Warning;
         var remote = RejectionLogLimiter.Describe(connection.RemoteEndPoint);
-        if (logger.IsEnabled(LogLevel.Warning) && limiter.ShouldLog(MtlsRejectionReason.HandshakeFailed, remote))
+        if (logger.IsEnabled(level) && limiter.ShouldLog(MtlsRejectionReason.HandshakeFailed, remote))
         {
-            Log.HandshakeFailed(logger, connection.ConnectionId, remote ?? "(unknown)", MtlsRejectionReason.HandshakeFailed,
-                "the TLS stack ended the handshake after the ClientHello and before the client's certificate reached the validator: it refused what the client sent " +
-                "(for example a certificate message above its size limit, or a certificate that does not parse), or the client gave up (for example because it does not trust this server's certificate). " +
-                "Kestrel logs the TLS error at Debug (category Microsoft.AspNetCore.Server.Kestrel.Https).");
+            Log.HandshakeFailed(logger, level, connection.ConnectionId, remote ?? "(unknown)", MtlsRejectionReason.HandshakeFailed, TlsFailureProbe.TagOf(failure.Class), failure.Detail);
         }
     }
 }

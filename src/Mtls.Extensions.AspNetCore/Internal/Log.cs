@@ -8,8 +8,8 @@ internal static partial class Log
     [LoggerMessage(EventIds.ServerConfigured, LogLevel.Information, "Mutual TLS enabled on HTTPS endpoints: server certificate {Subject} (SHA-256 {Thumbprint}), client certificates {Mode}, pinned CAs: {Anchors}.", EventName = nameof(EventIds.ServerConfigured))]
     public static partial void ServerConfigured(ILogger logger, string subject, string thumbprint, MtlsClientCertificateMode mode, string anchors);
 
-    [LoggerMessage(EventIds.HandshakeFailed, LogLevel.Warning, "The TLS handshake of connection {ConnectionId} from {RemoteAddress} failed before its client certificate was judged ({Reason}): {Detail}", EventName = nameof(EventIds.HandshakeFailed))]
-    public static partial void HandshakeFailed(ILogger logger, string connectionId, string remoteAddress, MtlsRejectionReason reason, string detail);
+    [LoggerMessage(EventId = EventIds.HandshakeFailed, Message = "The TLS handshake of connection {ConnectionId} from {RemoteAddress} failed before its client certificate was judged ({Reason}, {TlsFailure}): {Detail}", EventName = nameof(EventIds.HandshakeFailed))]
+    public static partial void HandshakeFailed(ILogger logger, LogLevel level, string connectionId, string remoteAddress, MtlsRejectionReason reason, string tlsFailure, string detail);
 
     [LoggerMessage(EventIds.NoCertificate, LogLevel.Debug, "No client certificate on connection {ConnectionId}.", EventName = nameof(EventIds.NoCertificate))]
     public static partial void NoCertificate(ILogger logger, string connectionId);

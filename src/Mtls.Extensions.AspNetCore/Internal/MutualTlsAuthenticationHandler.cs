@@ -17,7 +17,7 @@ internal sealed class MutualTlsAuthenticationHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     MutualTlsServer server)
-    : AuthenticationHandler<MutualTlsAuthenticationOptions>(options, logger, encoder)
+    : AuthenticationHandler<MutualTlsAuthenticationOptions>(options, new ForbiddenLineFilter(logger), encoder)
 {
     private new MutualTlsEvents Events => (MutualTlsEvents)base.Events!;
 

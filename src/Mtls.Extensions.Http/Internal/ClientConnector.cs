@@ -33,7 +33,10 @@ internal sealed class ClientConnector(string clientName, ILogger logger)
     public async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, HandlerLease lease, CancellationToken cancellationToken)
     {
         var request = context.InitialRequestMessage;
-        if (_attempts.TryGetValue(request, out var previous) && previous.ClosedByPeer &&
+        // The handler asks for another connection for a request only when the previous one failed before any response;
+        // one that the server ended (a reset, an end of stream, or a close_notify SslStream read for us) right after a
+        // handshake in which we accepted its certificate is the server refusing ours, whatever the next one would do.
+        if (_attempts.TryGetValue(request, out var previous) && (previous.ClosedByPeer || previous.EndedYoung) &&
             lease.VerdictSince(context.DnsEndPoint.Host, previous.Started) is { IsValid: true })
         {
             var host = context.DnsEndPoint.Host;

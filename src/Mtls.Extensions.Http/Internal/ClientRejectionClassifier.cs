@@ -42,6 +42,17 @@ internal sealed class ClientRejectionClassifier(string name, ILogger logger)
         var ours = $"{lease.Material.Certificate.Subject} (SHA-256 {lease.Material.ThumbprintSha256})";
         if (HasException<AuthenticationException>(exception))
         {
+            if (TlsAlerts.FindProtocolMismatch(exception) is { } mismatch)
+            {
+                // Not a certificate rejection, but as final: the same hello gets the same answer, so it is never retried.
+                var side = mismatch.StartsWith("alert", StringComparison.Ordinal) ? MtlsHandshakeSide.Server : MtlsHandshakeSide.Client;
+                Log.ProtocolMismatch(logger, name, host, mismatch);
+                return new MtlsHandshakeException(
+                    $"The TLS handshake of the mTLS client '{name}' with {host} failed before any certificate was exchanged: the server offers no protocol version the client allows " +
+                    $"(TLS 1.2 or TLS 1.3; OpenSSL reported '{mismatch}'). A server that offers only TLS 1.0 or 1.1 must enable TLS 1.2 or later; the client never offers TLS 1.0 or 1.1.",
+                    MtlsRejectionReason.HandshakeFailed, side, name, uri, exception);
+            }
+
             var alert = TlsAlerts.Find(exception);
             if (alert is not null)
             {

@@ -19,4 +19,7 @@ internal static partial class Log
 
     [LoggerMessage(EventIds.ServerCertificateExpired, LogLevel.Information, "mTLS client {Client} replaced its primary handler ({OldGeneration} -> {NewGeneration}) because a server certificate it holds connections to expired: no pooled connection carries a request past its server's notAfter.", EventName = nameof(EventIds.ServerCertificateExpired))]
     public static partial void ServerCertificateExpired(ILogger logger, string client, long oldGeneration, long newGeneration);
+
+    [LoggerMessage(EventIds.ProtocolMismatch, LogLevel.Warning, "mTLS client {Client} shares no TLS protocol version with {Host}: it offers TLS 1.2 and 1.3 only ({Evidence}).", EventName = nameof(EventIds.ProtocolMismatch))]
+    public static partial void ProtocolMismatch(ILogger logger, string client, string host, string evidence);
 }

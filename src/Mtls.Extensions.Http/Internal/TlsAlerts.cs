@@ -20,6 +20,33 @@ internal static class TlsAlerts
         "internal error",
     ];
 
+    // OpenSSL error strings of a handshake with no protocol version in common: the server's alert on our ClientHello,
+    // or our own refusal of a ServerHello below TLS 1.2.
+    private static readonly string[] ProtocolMismatches =
+    [
+        "alert protocol version",
+        "unsupported protocol",
+        "wrong version number",
+        "no protocols available",
+    ];
+
+    /// <summary>Finds the OpenSSL error of a handshake that failed because client and server share no protocol version.</summary>
+    public static string? FindProtocolMismatch(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            foreach (var mismatch in ProtocolMismatches)
+            {
+                if (e.Message.Contains(mismatch, StringComparison.OrdinalIgnoreCase))
+                {
+                    return mismatch;
+                }
+            }
+        }
+
+        return null;
+    }
+
     public static string? Find(Exception exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)

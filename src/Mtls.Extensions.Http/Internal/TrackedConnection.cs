@@ -12,6 +12,13 @@ internal sealed class ConnectionAttempt(long started)
 
     /// <summary>Gets or sets a value indicating whether the peer closed or reset the connection.</summary>
     public bool ClosedByPeer { get; set; }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether the connection ended while still young (within its tracked reads). A TLS
+    /// 1.3 server's close_notify is encrypted: SslStream reads it, reports the end of the stream and the connection is
+    /// disposed without the socket ever returning end of stream to us.
+    /// </summary>
+    public bool EndedYoung { get; set; }
 }
 
 /// <summary>
@@ -68,6 +75,16 @@ internal sealed class TrackedNetworkStream(Socket socket, ConnectionAttempt atte
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (_untracked > 0)
+        {
+            attempt.EndedYoung = true;
+        }
+
+        base.Dispose(disposing);
+    }
 
     private bool Tracking()
     {

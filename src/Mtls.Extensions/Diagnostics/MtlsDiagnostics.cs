@@ -32,4 +32,11 @@ public static class MtlsDiagnostics
     /// <c>mtls.close.reason</c> (<c>trust_changed</c> or <c>certificate_expired</c>) and <c>error.type</c>.
     /// </summary>
     public const string ConnectionsClosedInstrument = "mtls.connections.closed";
+
+    /// <summary>
+    /// Counter of requests of an accepted mutual TLS peer refused (403) by a peer requirement, tagged
+    /// <c>mtls.authorization.policy</c> (the endpoint's policy name, or what the requirement allows when the policy has
+    /// no name); never tagged by peer. Every refusal is counted; its log event (304) is rate-limited.
+    /// </summary>
+    public const string AuthorizationDeniedInstrument = "mtls.authorization.denied";
 }

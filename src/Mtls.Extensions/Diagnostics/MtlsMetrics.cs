@@ -30,6 +30,8 @@ public sealed class MtlsMetrics
     internal const string ReloadResultTag = "mtls.reload.result";
     internal const string CertificateKindTag = "mtls.certificate.kind";
     internal const string ClientTag = "mtls.client";
+    internal const string AuthorizationPolicyTag = "mtls.authorization.policy";
+    internal const string TlsFailureTag = "mtls.tls.failure";
 
     private readonly Counter<long> _validations;
     private readonly Counter<long> _reloads;
@@ -37,6 +39,7 @@ public sealed class MtlsMetrics
     private readonly ConcurrentDictionary<string, StrongBox<long>> _activeHandlers = new(StringComparer.Ordinal);
     private readonly Counter<long> _handshakes;
     private readonly Counter<long> _closed;
+    private readonly Counter<long> _denied;
 
     internal MtlsMetrics(IMeterFactory meterFactory, MtlsSourceRegistry registry, TimeProvider timeProvider)
     {
@@ -46,6 +49,7 @@ public sealed class MtlsMetrics
         _recycles = meter.CreateCounter<long>(MtlsDiagnostics.HandlerRecyclesInstrument, "{handler}", "HTTP client primary handlers replaced after a rotation.");
         _handshakes = meter.CreateCounter<long>(MtlsDiagnostics.HandshakesInstrument, "{handshake}", "TLS handshakes judged, full or resumed.");
         _closed = meter.CreateCounter<long>(MtlsDiagnostics.ConnectionsClosedInstrument, "{connection}", "Connections ended because their peer's trust ended.");
+        _denied = meter.CreateCounter<long>(MtlsDiagnostics.AuthorizationDeniedInstrument, "{request}", "Requests of an accepted mutual TLS peer refused (403) by an authorization requirement.");
         // An observable gauge, not an up-down counter: a listener attached after start-up reads the current count.
         meter.CreateObservableGauge(MtlsDiagnostics.ActiveHandlersInstrument, ObserveActiveHandlers, "{handler}", "Live HTTP client primary handlers, current and draining.");
         meter.CreateObservableGauge(MtlsDiagnostics.TimeToExpiryInstrument, () => ObserveExpiry(registry, timeProvider), "s", "Seconds until the loaded certificate or pinned CA expires.");
@@ -72,6 +76,28 @@ public sealed class MtlsMetrics
         }
 
         _validations.Add(1, tags);
+    }
+
+    /// <summary>
+    /// Counts one handshake the TLS stack ended before the peer's certificate was judged (<see cref="MtlsDiagnostics.ValidationsInstrument"/>,
+    /// <c>error.type</c> <see cref="MtlsRejectionReason.HandshakeFailed"/>), tagged <c>mtls.tls.failure</c> with its class.
+    /// </summary>
+    /// <param name="role">The peer's role.</param>
+    /// <param name="failure">The class of TLS failure: one of a fixed set of names (<c>closed</c>, <c>protocol_version</c>, <c>size_limit</c>...).</param>
+    public void HandshakeFailed(PeerRole role, string failure)
+    {
+        if (!_validations.Enabled)
+        {
+            return;
+        }
+
+        _validations.Add(1, new TagList
+        {
+            { PeerRoleTag, role == PeerRole.Client ? "client" : "server" },
+            { ValidationResultTag, "failure" },
+            { ErrorTypeTag, nameof(MtlsRejectionReason.HandshakeFailed) },
+            { TlsFailureTag, failure },
+        });
     }
 
     internal void Handshake(PeerRole role, bool resumed, MtlsRejectionReason reason)
@@ -109,6 +135,16 @@ public sealed class MtlsMetrics
                 { CloseReasonTag, expired ? "certificate_expired" : "trust_changed" },
                 { ErrorTypeTag, reason.ToString() },
             });
+        }
+    }
+
+    /// <summary>Counts one request of an accepted peer refused by an authorization requirement (<see cref="MtlsDiagnostics.AuthorizationDeniedInstrument"/>).</summary>
+    /// <param name="policy">The policy that refused it: its name, or what it requires when it has none. Never the peer.</param>
+    public void AuthorizationDenied(string policy)
+    {
+        if (_denied.Enabled)
+        {
+            _denied.Add(1, new KeyValuePair<string, object?>(AuthorizationPolicyTag, policy));
         }
     }
 
