@@ -11,4 +11,5 @@ internal static class EventIds
     public const int HandlerDisposed = 453;
     public const int RejectedByServer = 454;
     public const int ServerCertificateExpired = 455;
+    public const int ExpectedServer = 459;
 }

@@ -19,4 +19,7 @@ internal static partial class Log
 
     [LoggerMessage(EventIds.ServerCertificateExpired, LogLevel.Information, "mTLS client {Client} replaced its primary handler ({OldGeneration} -> {NewGeneration}) because a server certificate it holds connections to expired: no pooled connection carries a request past its server's notAfter.", EventName = nameof(EventIds.ServerCertificateExpired))]
     public static partial void ServerCertificateExpired(ILogger logger, string client, long oldGeneration, long newGeneration);
+
+    [LoggerMessage(EventIds.ExpectedServer, LogLevel.Information, "mTLS client {Client} expects the server identity {ExpectedServer} (effective value of {ConfigurationPath}:ExpectedServer after every configuration source).", EventName = nameof(EventIds.ExpectedServer))]
+    public static partial void ExpectedServer(ILogger logger, string client, string expectedServer, string configurationPath);
 }
