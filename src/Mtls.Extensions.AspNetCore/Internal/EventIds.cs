@@ -9,6 +9,8 @@ internal static class EventIds
     public const int ServerConfigured = 251;
     public const int HandshakeFailed = 252;
     public const int OptionsReloadRejected = 253;
+    public const int AllowedPeers = 256;
+    public const int AllowedPeersEmpty = 257;
     public const int NoCertificate = 301;
     public const int AuthenticationFailed = 302;
     public const int FallbackValidation = 303;
