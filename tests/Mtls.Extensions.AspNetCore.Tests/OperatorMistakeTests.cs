@@ -93,6 +93,34 @@ public sealed class OperatorMistakeTests(TestPkiFixture pki) : IClassFixture<Tes
     }
 
     [Fact]
+    public async Task AllowedPeers_EveryIndexOverriddenAndTheRestBlank_ReplaceTheList()
+    {
+        // The documented way to replace a list from the environment: set each index, blank the ones the file has beyond.
+        using var host = new MtlsTestHost(
+            pki,
+            new Dictionary<string, string?>
+            {
+                ["Mtls:Server:AllowedPeers:0"] = "spiffe://example.org/ns/prod/sa/inventory",
+                ["Mtls:Server:AllowedPeers:1"] = TestPkiFixture.BillingId,
+                [ServerLogCategory] = "Information",
+            },
+            configureServices: s => s.AddFakeLogging(),
+            configureConfiguration: EnvironmentVariables(new Dictionary<string, string>
+            {
+                ["Mtls__Server__AllowedPeers__0"] = TestPkiFixture.OrdersId,
+                ["Mtls__Server__AllowedPeers__1"] = string.Empty,
+            }));
+        host.StartServer();
+
+        var line = Assert.Single(host.Services.GetFakeLogCollector().GetSnapshot(), r => r.Id.Id == 256);
+        Assert.EndsWith($": {TestPkiFixture.OrdersId}.", line.Message, StringComparison.Ordinal);
+        using var orders = host.CreateMtlsClient(pki.Orders);
+        Assert.Equal("ok", await orders.GetStringAsync("/ping"));
+        using var billing = host.CreateMtlsClient(pki.Billing);
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => billing.GetStringAsync("/ping"));
+    }
+
+    [Fact]
     public async Task AllowedPeers_BlankEnvironmentEntry_WarnsAnyPeerThePinnedCasIssued()
     {
         using var host = new MtlsTestHost(
