@@ -72,7 +72,8 @@ internal sealed class HttpsEndpointCheck : IHostedLifecycleService
                     throw new InvalidOperationException(
                         $"The HTTPS endpoint {name} is not mutual TLS: a KestrelServerOptions.ConfigureHttpsDefaults(...) call registered after AddMutualTls() replaced the HTTPS defaults AddMutualTls() set " +
                         "(Kestrel keeps only the last one), so this endpoint would judge client certificates with that call's settings (ClientCertificateMode, ClientCertificateValidation: the OS store, without the client's intermediates) and every valid client would be refused. " +
-                        "Remove that ConfigureHttpsDefaults call (AddMutualTls() sets the server certificate, client certificate mode and validation), or serve the endpoint with listenOptions.UseMutualTls().");
+                        "Remove that ConfigureHttpsDefaults call (AddMutualTls() sets the server certificate, client certificate mode and validation), or serve the endpoint with listenOptions.UseMutualTls(). " +
+                        "(An endpoint set up with UseHttps(TlsHandshakeCallbackOptions) or its own TLS middleware never takes the HTTPS defaults either: use UseMutualTls() there too.)");
                 }
 
                 if ((https.SslProtocols & BelowTls12) != 0)
