@@ -21,6 +21,11 @@ public static class MutualTlsListenOptionsExtensions
         var server = listenOptions.ApplicationServices.GetService<MutualTlsServer>()
             ?? throw new InvalidOperationException("UseMutualTls() needs services.AddMutualTls() (or builder.AddMutualTls()).");
         listenOptions.ApplicationServices.GetRequiredService<HandshakeFailureObserver>().Observe(listenOptions);
-        return listenOptions.UseHttps(server.ConfigureHttps);
+        var endpoints = listenOptions.ApplicationServices.GetRequiredService<HttpsEndpointCheck>();
+        return listenOptions.UseHttps(https =>
+        {
+            endpoints.Wired(listenOptions, https);
+            server.ConfigureHttps(https);
+        });
     }
 }

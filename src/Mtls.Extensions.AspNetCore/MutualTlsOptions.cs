@@ -43,4 +43,7 @@ public sealed class MutualTlsOptions : MtlsEndpointOptions
     /// then skips it), so a <c>ConfigurationPath</c> key would be ignored silently; as a field it is an unknown key, a start-up error.
     /// </remarks>
     internal string ConfigurationPath = MutualTlsDefaults.ConfigurationSection;
+
+    /// <summary>Whether the bound section had an <c>AllowedPeers</c> key at all (blank entries included): an empty list then is a mistake worth a warning.</summary>
+    internal bool AllowedPeersConfigured;
 }

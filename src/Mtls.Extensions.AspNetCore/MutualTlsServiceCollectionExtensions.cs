@@ -60,9 +60,11 @@ public static class MutualTlsServiceCollectionExtensions
     /// for explicit endpoints); adds authentication with the <c>MutualTls</c> scheme (never setting the default scheme) and
     /// authorization services; adds a connection middleware to every endpoint (<c>ConfigureEndpointDefaults</c>) that counts
     /// and logs handshakes that failed before the client certificate was judged; fails start-up when every endpoint is plain
-    /// http:// (unless <see cref="MutualTlsOptions.AllowPlainHttpEndpoints"/>); adds a first request-pipeline step
-    /// (<c>IStartupFilter</c>) that removes client-certificate forwarding headers from every source not listed in
-    /// <see cref="MutualTlsOptions.Forwarding"/> and judges certificates forwarded by the listed proxies. Idempotent.
+    /// http:// (unless <see cref="MutualTlsOptions.AllowPlainHttpEndpoints"/>), when an HTTPS endpoint lost the wiring to a later
+    /// <c>ConfigureHttpsDefaults</c> call or allows a protocol below TLS 1.2, and when the official <c>AddCertificate()</c> scheme is
+    /// registered without <c>AddCertificateCompatibility()</c>; adds a first request-pipeline step (<c>IStartupFilter</c>) that
+    /// removes client-certificate forwarding headers from every source not listed in <see cref="MutualTlsOptions.Forwarding"/>
+    /// and judges certificates forwarded by the listed proxies. Idempotent.
     /// </remarks>
     public static AuthenticationBuilder AddMutualTls(this IServiceCollection services, Action<MutualTlsOptions>? configure, Action<MutualTlsAuthenticationOptions>? configureAuthentication = null)
     {
@@ -83,6 +85,9 @@ public static class MutualTlsServiceCollectionExtensions
         services.TryAddSingleton<Mtls.Extensions.AspNetCore.Internal.Forwarding.ForwardingMetrics>();
         services.TryAddSingleton<Mtls.Extensions.AspNetCore.Internal.Forwarding.ForwardedCertificateGate>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.AspNetCore.Hosting.IStartupFilter, Mtls.Extensions.AspNetCore.Internal.Forwarding.ForwardingStartupFilter>());
+        services.TryAddSingleton<HttpsEndpointCheck>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, HttpsEndpointCheck>(sp => sp.GetRequiredService<HttpsEndpointCheck>()));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Hosting.IHostedService, OfficialCertificateSchemeCheck>());
         services.AddAuthorization();
         MtlsSourceRegistry.Declare(services, "server");
 

@@ -33,7 +33,10 @@ internal sealed class CertificateCompatibilityHandler(
             return AuthenticateResult.NoResult();
         }
 
-        var certificate = Context.Connection.ClientCertificate ?? await Context.Connection.GetClientCertificateAsync(Context.RequestAborted).ConfigureAwait(false);
+        // A certificate the handshake rejected in Allow mode is hidden from the app, not from the scheme that reports it.
+        var certificate = (Context.Features.Get<Microsoft.AspNetCore.Http.Features.ITlsConnectionFeature>() as RejectedCertificateHidden)?.Rejected
+            ?? Context.Connection.ClientCertificate
+            ?? await Context.Connection.GetClientCertificateAsync(Context.RequestAborted).ConfigureAwait(false);
         if (certificate is null)
         {
             Log.CompatibilityNoCertificate(Logger, Context.Connection.Id, Scheme.Name);

@@ -12,6 +12,8 @@ internal static class EventIds
     public const int ForwardingHeadersRemoved = 271;
     public const int ForwardedCertificateMalformed = 272;
     public const int ForwardedCertificateMissing = 273;
+    public const int AllowedPeers = 256;
+    public const int AllowedPeersEmpty = 257;
     public const int NoCertificate = 301;
     public const int AuthenticationFailed = 302;
     public const int FallbackValidation = 303;

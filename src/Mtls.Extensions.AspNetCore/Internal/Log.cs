@@ -25,4 +25,10 @@ internal static partial class Log
 
     [LoggerMessage(EventIds.OptionsReloadRejected, LogLevel.Error, "Reloaded mutual TLS options were not applied; the previous allowed peers stay in force: {Problem}", EventName = nameof(EventIds.OptionsReloadRejected))]
     public static partial void OptionsReloadRejected(ILogger logger, string problem);
+
+    [LoggerMessage(EventIds.AllowedPeers, LogLevel.Information, "Mutual TLS {Key} in force (after every configuration source; environment variables replace list entries by index, not the list): {AllowedPeers}.", EventName = nameof(EventIds.AllowedPeers))]
+    public static partial void AllowedPeers(ILogger logger, string key, string allowedPeers);
+
+    [LoggerMessage(EventIds.AllowedPeersEmpty, LogLevel.Warning, "{Key} is configured but empty after binding (its entries are blank): any peer the pinned CAs issued is accepted ({Anchors}). List the allowed peers, or remove the key if that is intended.", EventName = nameof(EventIds.AllowedPeersEmpty))]
+    public static partial void AllowedPeersEmpty(ILogger logger, string key, string anchors);
 }

@@ -31,6 +31,7 @@ internal static class MutualTlsConfigurationBinding
 
             var path = source is IConfigurationSection s ? s.Path : options.ConfigurationPath;
             options.ConfigurationPath = path;
+            options.AllowedPeersConfigured |= source.GetSection(nameof(MutualTlsOptions.AllowedPeers)).Exists();
             var view = NonEmptyConfiguration.Wrap(source);
             try
             {

@@ -101,6 +101,7 @@ internal sealed class MutualTlsServer : IDisposable
         if (Interlocked.Exchange(ref _announced, 1) == 0)
         {
             Log.ServerConfigured(_logger, certificate.Current.Certificate.Subject, certificate.Current.ThumbprintSha256, Mode, trust.Current.Describe());
+            LogAllowedPeers(trust.Current);
             _trustSubscription = ChangeToken.OnChange(trust.GetChangeToken, OnTrustChanged);
         }
 
@@ -156,7 +157,16 @@ internal sealed class MutualTlsServer : IDisposable
             acceptInvalid: Mode == MtlsClientCertificateMode.Allow);
         // The rejection log counts distinct remote addresses per reason: the validator learns this peer's.
         ssl.RemoteCertificateValidationCallback = (sender, certificate, chain, errors) =>
-            RejectionLogLimiter.WithRemoteAddress(remote, () => judge(sender, certificate, chain, errors));
+        {
+            var accepted = RejectionLogLimiter.WithRemoteAddress(remote, () => judge(sender, certificate, chain, errors));
+            if (certificate is not null && feature.Result is { IsValid: false })
+            {
+                // Allow mode: the handshake goes on, but a rejected certificate is not surfaced to code outside the scheme.
+                RejectedCertificateHidden.Apply(connection, certificate);
+            }
+
+            return accepted;
+        };
     }
 
     /// <summary>
@@ -181,6 +191,18 @@ internal sealed class MutualTlsServer : IDisposable
     /// <summary>Judges a client certificate that reached a request without our handshake wiring (HTTP/3, custom endpoints).</summary>
     public PeerValidationResult ValidateFallback(X509Certificate2? certificate) =>
         _validator.Validate(certificate, null, Trust.Current, PeerRole.Client, PeerOptions);
+
+    /// <summary>Logs the AllowedPeers in force after every configuration source (lists merge by index), warning when a configured list bound empty.</summary>
+    private void LogAllowedPeers(TrustBundle trust)
+    {
+        var key = $"{_initial.ConfigurationPath}:AllowedPeers";
+        var peers = _initial.AllowedPeers;
+        Log.AllowedPeers(_logger, key, peers.Count == 0 ? "any peer the pinned CAs issued (the list is empty)" : string.Join(", ", peers));
+        if (peers.Count == 0 && _initial.AllowedPeersConfigured)
+        {
+            Log.AllowedPeersEmpty(_logger, key, trust.Describe());
+        }
+    }
 
     internal static PeerValidationOptions BuildPeerOptions(MutualTlsOptions options)
     {

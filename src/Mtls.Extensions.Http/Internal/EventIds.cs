@@ -12,4 +12,5 @@ internal static class EventIds
     public const int RejectedByServer = 454;
     public const int ServerCertificateExpired = 455;
     public const int ProtocolMismatch = 456;
+    public const int ExpectedServer = 459;
 }

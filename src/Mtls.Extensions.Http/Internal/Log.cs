@@ -22,4 +22,6 @@ internal static partial class Log
 
     [LoggerMessage(EventIds.ProtocolMismatch, LogLevel.Warning, "mTLS client {Client} shares no TLS protocol version with {Host}: it offers TLS 1.2 and 1.3 only ({Evidence}).", EventName = nameof(EventIds.ProtocolMismatch))]
     public static partial void ProtocolMismatch(ILogger logger, string client, string host, string evidence);
+    [LoggerMessage(EventIds.ExpectedServer, LogLevel.Information, "mTLS client {Client} expects the server identity {ExpectedServer} (effective value of {ConfigurationPath}:ExpectedServer after every configuration source).", EventName = nameof(EventIds.ExpectedServer))]
+    public static partial void ExpectedServer(ILogger logger, string client, string expectedServer, string configurationPath);
 }

@@ -211,12 +211,13 @@ public sealed class TrustBundle
         configurationPath ??= "TrustedCa";
         if (!string.IsNullOrWhiteSpace(options.Path))
         {
-            return LoadFile(options.Path, $"{configurationPath}:Path ('{options.Path}')", options.MaxFileSize);
+            var source = $"{configurationPath}:Path ('{options.Path}')";
+            return PublicRootCheck.Ensure(LoadFile(options.Path, source, options.MaxFileSize), options, configurationPath, source);
         }
 
         if (!string.IsNullOrWhiteSpace(options.Pem))
         {
-            return FromPem(options.Pem, $"{configurationPath}:Pem");
+            return PublicRootCheck.Ensure(FromPem(options.Pem, $"{configurationPath}:Pem"), options, configurationPath, $"{configurationPath}:Pem");
         }
 
         throw new CertificateLoadException(configurationPath, "no trusted CA is configured: set Path or Pem. Trust never falls back to the operating system's store.", CertificateLoadErrorKind.NotConfigured);

@@ -17,6 +17,13 @@ public sealed class TrustedCaOptions
     public long MaxFileSize { get; set; } = Internal.FileReader.DefaultMaxFileSize;
 
     /// <summary>
+    /// Gets or sets a value indicating whether the bundle may pin publicly trusted root CAs (the operating system's CA
+    /// file, or roots found in the operating system's store), which makes any certificate a public CA issued a valid peer.
+    /// </summary>
+    /// <value>The default is <see langword="false"/>: such a bundle stops start-up, naming the file and the count.</value>
+    public bool AcceptPeersIssuedByPublicCas { get; set; }
+
+    /// <summary>
     /// Gets the CA certificates of each SPIFFE trust domain (federation), keyed by trust domain name
     /// (<c>TrustedCa:Bundles:example.org:Path</c>). A peer with a SPIFFE ID is then validated only against
     /// its own trust domain's bundle; <see cref="Path"/>/<see cref="Pem"/>, if set, serve peers without one.

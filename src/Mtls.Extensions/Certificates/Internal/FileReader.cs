@@ -8,6 +8,7 @@ internal static class FileReader
     /// <summary>Reads a whole file, but never more than <paramref name="maxBytes"/>: a larger file is refused, not read.</summary>
     public static byte[] ReadAllBytes(string path, string source, long maxBytes = DefaultMaxFileSize)
     {
+        RegularFile.Ensure(path, source);
         try
         {
             return ReadBounded(path, source, maxBytes);

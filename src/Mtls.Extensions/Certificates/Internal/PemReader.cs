@@ -65,8 +65,12 @@ internal static class PemReader
                 case "PRIVATE KEY" or "ENCRYPTED PRIVATE KEY" or "RSA PRIVATE KEY" or "EC PRIVATE KEY":
                     if (!allowKey)
                     {
-                        // A key in a trust bundle is ignored rather than treated as trust material; it is never echoed.
-                        break;
+                        // A key in a trust bundle: the file was assembled wrongly (a certificate and its key concatenated
+                        // into the CA file). Refused, never echoed: only the block's position is named.
+                        throw new CertificateLoadException(
+                            source,
+                            $"the trust bundle holds a private key (a key block after {certificates.Count} certificate(s)): a key does not belong in a file of CA certificates, and its presence means the file was assembled wrongly. The bundle was not loaded; remove the key from the file and treat it as exposed.",
+                            CertificateLoadErrorKind.NotACertificate);
                     }
 
                     if (key is not null)
