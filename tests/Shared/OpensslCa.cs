@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Mtls.Extensions.Tests.Revocation;
+namespace Mtls.Extensions.Tests.Interop;
 
 /// <summary>
 /// A CA run by the openssl command line (<c>openssl req</c>, <c>openssl ca</c>): certificates issued, revoked and CRLs
