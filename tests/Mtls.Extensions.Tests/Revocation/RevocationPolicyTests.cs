@@ -130,7 +130,7 @@ public sealed class RevocationPolicyTests : IDisposable
     }
 
     [Fact]
-    public void Crl_PastNextUpdate_FailsClosedByDefault_OpenWhenAllowed_AcceptedWithinGrace()
+    public void Crl_PastNextUpdate_FailsClosedUnlessAllowedOrWithinGrace()
     {
         using var leaf = _issuing.IssueClient("orders", Orders);
         var crl = Crl(_issuing);
@@ -160,7 +160,7 @@ public sealed class RevocationPolicyTests : IDisposable
     }
 
     [Fact]
-    public void Crl_IntermediateRevoked_LeafOnlyByDefault_WholePathWhenConfigured()
+    public void Crl_IntermediateRevoked_RefusedOnlyWithCheckWholePath()
     {
         using var leaf = _issuing.IssueClient("orders", Orders);
         var builder = new CertificateRevocationListBuilder();
