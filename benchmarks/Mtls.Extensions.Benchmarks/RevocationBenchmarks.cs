@@ -59,7 +59,7 @@ public class RevocationBenchmarks
         for (var i = 0; i < count; i++)
         {
             RandomNumberGenerator.Fill(serial);
-            serial[0] &= 0x7F;
+            serial[0] = (byte)((serial[0] & 0x3F) | 0x40); // positive, no redundant leading byte
             builder.AddEntry(serial, now.AddDays(-1), X509RevocationReason.KeyCompromise);
         }
 
