@@ -23,5 +23,4 @@ internal static class EventIds
     public const int PeerConnectionClosing = 408;
     public const int RevocationLoaded = 450;
     public const int RevocationReloaded = 451;
-    public const int RevocationReloadRejected = 452;
 }

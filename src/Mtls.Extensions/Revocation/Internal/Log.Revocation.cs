@@ -9,7 +9,4 @@ internal static partial class Log
 
     [LoggerMessage(EventIds.RevocationReloaded, LogLevel.Information, "Reloaded revocation data for {Name}: {Description}.", EventName = nameof(EventIds.RevocationReloaded))]
     public static partial void RevocationReloaded(ILogger logger, string name, string description);
-
-    [LoggerMessage(EventIds.RevocationReloadRejected, LogLevel.Error, "The denylist of {Name} was not changed: {Problem}", EventName = nameof(EventIds.RevocationReloadRejected))]
-    public static partial void RevocationReloadRejected(ILogger logger, string name, string problem);
 }
