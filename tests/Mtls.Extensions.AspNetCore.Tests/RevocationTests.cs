@@ -163,6 +163,42 @@ public sealed class RevocationTests(TestPkiFixture pki) : IClassFixture<TestPkiF
         Directory.Delete(dir, recursive: true);
     }
 
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData("true", true)]
+    public async Task CrlPastNextUpdate_AllowStaleCrlKey_DecidesFailClosedOrOpen(string? allowStale, bool accepted)
+    {
+        var dir = Directory.CreateTempSubdirectory("mtls-crl-stale-").FullName;
+        var crlPath = Path.Combine(dir, "issuing.crl");
+        var thisUpdate = DateTimeOffset.UtcNow.AddHours(-3);
+        File.WriteAllText(crlPath, Crl(1, thisUpdate));   // nextUpdate two hours ago
+        var settings = new Dictionary<string, string?> { ["Mtls:Server:TrustedCa:Crls:Path"] = crlPath };
+        if (allowStale is not null)
+        {
+            settings["Mtls:Server:Revocation:AllowStaleCrl"] = allowStale;
+        }
+
+        using var host = new MtlsTestHost(pki, settings);
+        host.StartServer();
+        using var orders = host.CreateMtlsClient(pki.Orders, maxConnections: 1);
+        var server = host.Services.GetRequiredService<MutualTlsServer>();
+        var verdict = server.Validator.Validate(pki.Orders.PublicCopy(), pki.Orders.IntermediatesCollection(), server.Trust.Current, PeerRole.Client, server.PeerOptions);
+
+        if (accepted)
+        {
+            Assert.True(verdict.IsValid, verdict.Message);
+            Assert.Equal("ok", await orders.GetStringAsync("/ping"));
+        }
+        else
+        {
+            Assert.Equal(MtlsRejectionReason.Revoked, verdict.Reason);
+            Assert.Contains("set Mtls:Server:Revocation:AllowStaleCrl to true", verdict.Message, StringComparison.Ordinal);
+            await Assert.ThrowsAnyAsync<HttpRequestException>(() => orders.GetStringAsync("/ping"));
+        }
+
+        Directory.Delete(dir, recursive: true);
+    }
+
     /// <summary>A PEM CRL of the issuing CA listing <paramref name="revoked"/>, valid for an hour.</summary>
     private string Crl(int number, DateTimeOffset thisUpdate, params TestCertificate[] revoked)
     {
