@@ -29,6 +29,14 @@ public abstract class MtlsEndpointOptions
     public MtlsReloadOptions Reload { get; set; } = new();
 
     /// <summary>
+    /// Gets or sets how revoked peers are refused without network access (<c>Revocation:*</c>): the denylist kill switch
+    /// and how the CRL files under <c>TrustedCa:Crls</c> are applied.
+    /// </summary>
+    /// <value>The default denies nothing.</value>
+    [ValidateObjectMembers]
+    public MtlsRevocationOptions Revocation { get; set; } = new();
+
+    /// <summary>
     /// Gets or sets the maximum number of CA certificates above the peer's leaf, the anchor included; self-issued
     /// intermediates are not counted (<c>MaxChainDepth</c>, 1 to 16).
     /// </summary>

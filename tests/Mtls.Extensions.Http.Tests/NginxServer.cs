@@ -33,7 +33,7 @@ public sealed class NginxServer : IDisposable
         new[] { "/usr/sbin/nginx", "/usr/bin/nginx" }.FirstOrDefault(File.Exists)
         ?? throw new InvalidOperationException("nginx is not installed: run `bash .ci/run`, or `apt-get install -y nginx-light`, before the interop tests.");
 
-    public static async Task<NginxServer> StartAsync(TestCertificate server, string clientCaPath)
+    public static async Task<NginxServer> StartAsync(TestCertificate server, string clientCaPath, string? crlPath = null)
     {
         var executable = Executable;
         var directory = System.IO.Directory.CreateTempSubdirectory("mtls-nginx-").FullName;
@@ -41,6 +41,8 @@ public sealed class NginxServer : IDisposable
         var key = Path.Combine(directory, "server.key");
         server.WritePem(certificate, key);
         File.Copy(clientCaPath, Path.Combine(directory, "client-ca.pem"));
+        // ssl_crl: OpenSSL then checks every certificate of the client's chain against its issuer's CRL.
+        var crl = crlPath is null ? "" : $"ssl_crl {crlPath};";
         var port = FreePort();
         var config = $$"""
             worker_processes 1;
@@ -64,6 +66,7 @@ public sealed class NginxServer : IDisposable
                     ssl_client_certificate {{directory}}/client-ca.pem;
                     ssl_verify_client on;
                     ssl_verify_depth 3;
+                    {{crl}}
                     location / {
                         default_type text/plain;
                         return 200 "$ssl_client_s_dn|$ssl_client_verify";

@@ -29,6 +29,9 @@ internal sealed class MutualTlsServer : IDisposable
     private readonly MtlsMetrics? _metrics;
     private readonly ILogger _logger;
     private readonly Lazy<(ICertificateSource Certificate, ITrustBundleSource Trust)> _loaded;
+    private RevocationSource? _revocation;
+    private IDisposable? _revocationSubscription;
+    private MutualTlsOptions _applied;
     private readonly PeerChainCache _chains = PeerChainCache.Shared;
     private readonly PeerConnectionTracker _connections;
     private readonly Lock _gate = new();
@@ -48,6 +51,7 @@ internal sealed class MutualTlsServer : IDisposable
         _time = time;
         _metrics = metrics;
         _logger = logger;
+        _applied = _initial;
         _peerOptions = BuildPeerOptions(_initial);
         _resumption = _initial.Resumption;
         _mode = _initial.ClientCertificateMode;
@@ -58,6 +62,16 @@ internal sealed class MutualTlsServer : IDisposable
             var certificate = _sources.GetCertificateSource("server", _initial.Certificate, _initial.Reload, $"{path}:Certificate");
             var trust = _sources.GetTrustBundleSource("server", _initial.TrustedCa, _initial.Certificate, _initial.Reload, $"{path}:TrustedCa");
             HandshakePolicy.EnsureCovered(trust.Current, PeerOptions.AllowedPeers, $"{path}:AllowedPeers");
+            // CRL files and the denylist (file and configuration): a file that does not load, or an entry that does not
+            // parse, stops start-up naming its key.
+            var revocation = _sources.GetRevocationSource("server", _initial.TrustedCa, _initial.Revocation, _initial.Reload, path);
+            lock (_gate)
+            {
+                _revocation = revocation;
+                Volatile.Write(ref _peerOptions, revocation.Apply(BuildPeerOptions(_applied), _applied.Revocation, $"{path}:Revocation"));
+            }
+
+            _revocationSubscription = ChangeToken.OnChange(revocation.GetChangeToken, OnRevocationChanged);
             return (certificate, trust);
         });
         _optionsSubscription = options.OnChange((changed, name) =>
@@ -220,6 +234,7 @@ internal sealed class MutualTlsServer : IDisposable
     {
         _optionsSubscription?.Dispose();
         _trustSubscription?.Dispose();
+        _revocationSubscription?.Dispose();
         _connections.Dispose();
     }
 
@@ -259,21 +274,43 @@ internal sealed class MutualTlsServer : IDisposable
 
     private void OnTrustChanged() => _connections.Revalidate(Rebuild(Trust.Current));
 
-    private void OnOptionsChanged(MutualTlsOptions options)
+    /// <summary>The CRL or denylist files changed: a new policy (no cached verdict survives) and every open connection judged again now.</summary>
+    private void OnRevocationChanged()
     {
-        PeerValidationOptions peer;
-        try
-        {
-            peer = BuildPeerOptions(options);
-        }
-        catch (InvalidOperationException ex)
-        {
-            Log.OptionsReloadRejected(_logger, ex.Message);
-            return;
-        }
-
         lock (_gate)
         {
+            try
+            {
+                Volatile.Write(ref _peerOptions, _revocation!.Apply(BuildPeerOptions(_applied), _applied.Revocation, $"{_applied.ConfigurationPath}:Revocation"));
+            }
+            catch (InvalidOperationException ex)
+            {
+                Log.OptionsReloadRejected(_logger, ex.Message);
+                return;
+            }
+        }
+
+        _connections.Revalidate(Rebuild(Trust.Current));
+    }
+
+    private void OnOptionsChanged(MutualTlsOptions options)
+    {
+        lock (_gate)
+        {
+            PeerValidationOptions peer;
+            try
+            {
+                peer = BuildPeerOptions(options);
+                // The denylist under Revocation:Deny follows the configuration like AllowedPeers (the files keep their own watch).
+                peer = _revocation?.Apply(peer, options.Revocation, $"{options.ConfigurationPath}:Revocation") ?? peer;
+            }
+            catch (InvalidOperationException ex)
+            {
+                Log.OptionsReloadRejected(_logger, ex.Message);
+                return;
+            }
+
+            _applied = options;
             Volatile.Write(ref _peerOptions, peer);
             _resumption = options.Resumption;
             _mode = options.ClientCertificateMode;

@@ -22,7 +22,10 @@ internal sealed class MtlsClientHandlerPool : IDisposable
     private readonly ICertificateSource _certificate;
     private readonly ITrustBundleSource _trust;
     private readonly PeerCertificateValidator _validator;
-    private readonly PeerValidationOptions _peerOptions;
+    private readonly RevocationSource _revocation;
+    private readonly IDisposable _revocationSubscription;
+    private readonly string _path;
+    private PeerValidationOptions _peerOptions;
     private readonly bool _checkHostName;
     private readonly MtlsMetrics? _metrics;
     private readonly ILogger _logger;
@@ -52,13 +55,19 @@ internal sealed class MtlsClientHandlerPool : IDisposable
         var path = string.IsNullOrEmpty(options.ConfigurationPath) ? MtlsHttpClientDefaults.ConfigurationPath(name) : options.ConfigurationPath;
         _certificate = sources.GetCertificateSource(SourceName(name), options.Certificate, options.Reload, $"{path}:Certificate");
         _trust = sources.GetTrustBundleSource(SourceName(name), options.TrustedCa, options.Certificate, options.Reload, $"{path}:TrustedCa");
+        _path = path;
         (_peerOptions, _checkHostName) = BuildPeerOptions(options, path);
+        // CRL files and the denylist (configuration and file): a file that does not load, or an entry that does not parse,
+        // fails the client's creation naming its key.
+        _revocation = sources.GetRevocationSource(SourceName(name), options.TrustedCa, options.Revocation, options.Reload, path);
+        _revocation.Apply(_peerOptions, options.Revocation, $"{path}:Revocation");
         HandshakePolicy.EnsureCovered(_trust.Current, _peerOptions.AllowedPeers, $"{path}:ExpectedServer");
         var (material, trust) = AcquireCurrent();
         _current = CreateLease(material, trust);
         Log.ClientCreated(_logger, name, material.Certificate.Subject, material.ThumbprintSha256, trust.Describe());
         _certificateSubscription = ChangeToken.OnChange(_certificate.GetChangeToken, Recycle);
         _trustSubscription = ChangeToken.OnChange(_trust.GetChangeToken, Recycle);
+        _revocationSubscription = ChangeToken.OnChange(_revocation.GetChangeToken, OnRevocationChanged);
     }
 
     public string Name { get; }
@@ -99,7 +108,25 @@ internal sealed class MtlsClientHandlerPool : IDisposable
     }
 
     /// <summary>Replaces the handler when the certificate or trust bundle differs from the current lease's.</summary>
-    public void Recycle()
+    public void Recycle() => Recycle(revocationChanged: false);
+
+    /// <summary>
+    /// The CRL or denylist files changed: new peer options, and a new handler whether or not certificate and trust changed, so
+    /// that pooled connections to a now-revoked server are closed (the old handler is disposed once its requests finish) and
+    /// every new connection judges its server against the new data.
+    /// </summary>
+    internal void OnRevocationChanged()
+    {
+        lock (_gate)
+        {
+            var (peer, _) = BuildPeerOptions(_options, _path);
+            Volatile.Write(ref _peerOptions, _revocation.Apply(peer, _options.Revocation, $"{_path}:Revocation"));
+        }
+
+        Recycle(revocationChanged: true);
+    }
+
+    private void Recycle(bool revocationChanged)
     {
         lock (_gate)
         {
@@ -110,7 +137,7 @@ internal sealed class MtlsClientHandlerPool : IDisposable
 
             var (material, trust) = AcquireCurrent();
             var old = _current;
-            if (ReferenceEquals(material, old.Material) && ReferenceEquals(trust, old.Trust))
+            if (!revocationChanged && ReferenceEquals(material, old.Material) && ReferenceEquals(trust, old.Trust))
             {
                 // The other source of the same rotation already recycled (a folder's certificate and CA change together).
                 material.Release();
@@ -143,6 +170,7 @@ internal sealed class MtlsClientHandlerPool : IDisposable
 
         _certificateSubscription.Dispose();
         _trustSubscription.Dispose();
+        _revocationSubscription.Dispose();
         _current.Release();
     }
 
@@ -156,7 +184,7 @@ internal sealed class MtlsClientHandlerPool : IDisposable
     private HandlerLease CreateLease(CertificateMaterial material, TrustBundle trust)
     {
         var generation = Interlocked.Increment(ref _generation);
-        var policy = new HandshakePolicy(_validator, trust, PeerRole.Server, _peerOptions, _options.Resumption, _chains, _time, _metrics, _checkHostName);
+        var policy = new HandshakePolicy(_validator, trust, PeerRole.Server, Volatile.Read(ref _peerOptions), _options.Resumption, _chains, _time, _metrics, _checkHostName);
         HandlerLease? lease = null;
         var ssl = new SslClientAuthenticationOptions
         {

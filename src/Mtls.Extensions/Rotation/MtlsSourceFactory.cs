@@ -126,6 +126,40 @@ public sealed class MtlsSourceFactory : IDisposable
             name, () => TrustBundle.Load(options, configurationPath), files, reload ?? new MtlsReloadOptions(), _time, _loggerFactory.CreateLogger<ReloadingTrustBundleSource>(), _metrics));
     }
 
+    /// <summary>
+    /// Gets the revocation source of a name: its CRL files (<c>TrustedCa:Crls</c>) and denylist file
+    /// (<c>Revocation:DenyPath</c>), watched and reloaded like the trust bundle; created (and loaded) on first use.
+    /// </summary>
+    /// <param name="name">A unique name, as for the certificate source.</param>
+    /// <param name="trustedCa">The pinned CA options holding <c>Crls</c>.</param>
+    /// <param name="revocation">The revocation options holding <c>DenyPath</c>.</param>
+    /// <param name="reload">How files are watched.</param>
+    /// <param name="configurationPath">The endpoint's configuration key (<c>Mtls:Server</c>), for messages.</param>
+    /// <returns>The source; one without files when none is configured.</returns>
+    /// <exception cref="ArgumentNullException">An argument other than <paramref name="reload"/> is <see langword="null"/>.</exception>
+    /// <exception cref="CertificateLoadException">The first load failed (a file is missing or does not parse).</exception>
+    public RevocationSource GetRevocationSource(string name, TrustedCaOptions trustedCa, MtlsRevocationOptions revocation, MtlsReloadOptions? reload, string configurationPath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(trustedCa);
+        ArgumentNullException.ThrowIfNull(revocation);
+        ArgumentNullException.ThrowIfNull(configurationPath);
+        if (!RevocationFiles.IsConfigured(trustedCa.Crls, revocation))
+        {
+            return new RevocationSource(null);
+        }
+
+        var files = (ReloadingRevocationSource)GetOrAdd("revocation:" + name, () => new ReloadingRevocationSource(
+            name,
+            () => RevocationFiles.Load(trustedCa.Crls, revocation, $"{configurationPath}:TrustedCa", $"{configurationPath}:Revocation"),
+            () => RevocationFiles.Files(trustedCa.Crls, revocation),
+            reload ?? new MtlsReloadOptions(),
+            _time,
+            _loggerFactory.CreateLogger<ReloadingRevocationSource>(),
+            _metrics));
+        return new RevocationSource(files);
+    }
+
     /// <summary>Re-reads every source now, as a file event would (a test hook: tests write files, then reload).</summary>
     internal void ReloadAll()
     {

@@ -271,7 +271,7 @@ public sealed class PeerCertificateValidator
         builder.Build(leaf, path =>
         {
             var context = new PathContext(path, role, options, now);
-            var violation = ProfileChecks.Run(context) ?? IdentityChecks(context, identity, expectedHostName);
+            var violation = ProfileChecks.Run(context) ?? RevocationCheck(context, identity) ?? IdentityChecks(context, identity, expectedHostName);
             if (violation is { } v)
             {
                 firstFailure ??= Fail(v.Reason, $"The {Describe(role)} certificate {name} {v.Text.TrimStart()}.");
@@ -298,6 +298,9 @@ public sealed class PeerCertificateValidator
 
         PeerValidationResult Fail(MtlsRejectionReason reason, string message) => PeerValidationResult.Failure(role, reason, message, identity);
     }
+
+    /// <summary>The revocation step: the denylist and the CRL files in force now (nothing is fetched).</summary>
+    private static Violation? RevocationCheck(PathContext context, PeerIdentity identity) => context.Options.Revocation.Check(context, identity);
 
     private static Violation? IdentityChecks(PathContext context, PeerIdentity identity, string? expectedHostName)
     {

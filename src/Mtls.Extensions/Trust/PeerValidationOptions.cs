@@ -53,6 +53,9 @@ public sealed class PeerValidationOptions
     /// <value>The default is 16; more is <see cref="MtlsRejectionReason.PathBuildingLimitExceeded"/>.</value>
     public int MaxPeerIntermediates { get; set; } = 16;
 
+    /// <summary>Gets or sets the revocation data (denylist, CRLs) checked by the validator's revocation step.</summary>
+    internal Internal.RevocationPolicy Revocation { get; set; } = Internal.RevocationPolicy.None;
+
     internal bool SpiffeRequired
     {
         get

@@ -38,6 +38,13 @@ public sealed class TrustedCaOptions
     /// <value>The default is <see langword="null"/>.</value>
     public string? BundlesDirectory { get; set; }
 
+    /// <summary>
+    /// Gets or sets the CRL files of the pinned CAs (<c>TrustedCa:Crls:Path</c> or <c>TrustedCa:Crls:Directory</c>), checked
+    /// as <c>Revocation:*</c> configures; never downloaded.
+    /// </summary>
+    /// <value>The default configures no CRL.</value>
+    public CrlFileOptions Crls { get; set; } = new();
+
     /// <summary>Gets a value indicating whether per-trust-domain bundles are configured.</summary>
     /// <value><see langword="true"/> when <see cref="Bundles"/> has an entry or <see cref="BundlesDirectory"/> is set.</value>
     internal bool HasTrustDomainBundles => Bundles.Count > 0 || !string.IsNullOrWhiteSpace(BundlesDirectory);

@@ -25,10 +25,26 @@ internal static class SignatureVerifier
         }
     }
 
-    private static SignatureCheck VerifyCore(ParsedCertificate subject, ParsedCertificate issuer)
+    /// <summary>Verifies a signature over signed data other than a certificate's (a CRL's tbsCertList) with <paramref name="issuer"/>'s key.</summary>
+    public static SignatureCheck Verify(ReadOnlyMemory<byte> signed, string algorithm, ReadOnlyMemory<byte>? parameters, byte[] signature, ParsedCertificate issuer)
     {
-        var tbs = subject.Tbs.Span;
-        switch (subject.SignatureAlgorithm)
+        try
+        {
+            return VerifyCore(signed.Span, algorithm, parameters, signature, issuer);
+        }
+        catch (Exception ex) when (ex is CryptographicException or AsnContentException or ArgumentException or PlatformNotSupportedException)
+        {
+            return SignatureCheck.Invalid;
+        }
+    }
+
+    private static SignatureCheck VerifyCore(ParsedCertificate subject, ParsedCertificate issuer) =>
+        VerifyCore(subject.Tbs.Span, subject.SignatureAlgorithm, subject.SignatureParameters, subject.Signature, issuer);
+
+    private static SignatureCheck VerifyCore(ReadOnlySpan<byte> tbs, string algorithm, ReadOnlyMemory<byte>? parameters, byte[] signature, ParsedCertificate issuer)
+    {
+        var subject = (Signature: signature, SignatureParameters: parameters);
+        switch (algorithm)
         {
             case "1.2.840.113549.1.1.5" or "1.3.14.3.2.29":
                 return Rsa(issuer, tbs, subject.Signature, HashAlgorithmName.SHA1, RSASignaturePadding.Pkcs1);
