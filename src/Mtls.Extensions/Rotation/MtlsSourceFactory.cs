@@ -116,14 +116,17 @@ public sealed class MtlsSourceFactory : IDisposable
             return (ITrustBundleSource)GetOrAdd("trust:" + name, () =>
             {
                 var folder = GetFolder(name, certificate, reload);
-                folder.AttachTrust($"{trustPath} (from the certificate folder: '{folder.BundlePath}')");
+                // A combined CA file (spiffe-helper's federated domains, cert-manager's several roots) is split per trust domain.
+                folder.AttachTrust(
+                    $"{trustPath} (from the certificate folder: '{folder.BundlePath}')",
+                    (bundle, own) => TrustDomainBundles.Split(bundle, options.TrustDomain, own is null ? OwnTrustDomain(name) : own.Identity.SpiffeId?.TrustDomain, splitUnlabelled: true, trustPath));
                 return new FolderTrustBundleSource(folder, _loggerFactory.CreateLogger<ReloadingTrustBundleSource>());
             });
         }
 
         Func<IEnumerable<string>> files = () => string.IsNullOrWhiteSpace(options.Path) ? [] : [Path.GetFullPath(options.Path)];
         return (ITrustBundleSource)GetOrAdd("trust:" + name, () => new ReloadingTrustBundleSource(
-            name, () => TrustBundle.Load(options, configurationPath), files, reload ?? new MtlsReloadOptions(), _time, _loggerFactory.CreateLogger<ReloadingTrustBundleSource>(), _metrics));
+            name, () => TrustDomainBundles.Split(TrustBundle.Load(options, trustPath), options.TrustDomain, OwnTrustDomain(name), splitUnlabelled: false, trustPath), files, reload ?? new MtlsReloadOptions(), _time, _loggerFactory.CreateLogger<ReloadingTrustBundleSource>(), _metrics));
     }
 
     /// <summary>Re-reads every source now, as a file event would (a test hook: tests write files, then reload).</summary>
@@ -175,6 +178,12 @@ public sealed class MtlsSourceFactory : IDisposable
         return _folders.GetOrAdd(key, _ => new Lazy<ReloadingFolderSource>(() => ReloadingFolderSource.Create(
             name, options, reload ?? new MtlsReloadOptions(), _time, _loggerFactory.CreateLogger<ReloadingFolderSource>(), _metrics))).Value;
     }
+
+    /// <summary>The trust domain of the SPIFFE ID of the certificate source of the same name, once it exists (it is created first).</summary>
+    private string? OwnTrustDomain(string name) =>
+        _sources.TryGetValue("certificate:" + name, out var lazy) && lazy.IsValueCreated && lazy.Value is ICertificateSource source
+            ? source.Current.Identity.SpiffeId?.TrustDomain
+            : null;
 
     private ICertificateSourceProvider? FindProvider(CertificateSourceOptions options, string configurationPath)
     {
