@@ -186,6 +186,9 @@ internal sealed class WorkloadApiClient : IDisposable
             Log.MessageDiscarded(_logger, _address.Value, error!);
             _metrics?.Reloaded("workload-api", "workload-api", succeeded: false);
             Discarded?.Invoke(error!);
+
+            // Nothing good came yet: bad first material stops start-up now, naming what is wrong, instead of a time-out.
+            _first.TrySetException(new CertificateLoadException($"Workload API {_address}", $"the first message was discarded: {error}", CertificateLoadErrorKind.Other));
             return;
         }
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Mtls.Extensions.Internal;
+using Mtls.Extensions.Validation.Internal;
 
 namespace Mtls.Extensions.Infrastructure;
 
@@ -127,6 +128,22 @@ public sealed class MtlsSourceFactory : IDisposable
         Func<IEnumerable<string>> files = () => string.IsNullOrWhiteSpace(options.Path) ? [] : [Path.GetFullPath(options.Path)];
         return (ITrustBundleSource)GetOrAdd("trust:" + name, () => new ReloadingTrustBundleSource(
             name, () => TrustDomainBundles.Split(TrustBundle.Load(options, trustPath), options.TrustDomain, OwnTrustDomain(name), splitUnlabelled: false, trustPath), files, reload ?? new MtlsReloadOptions(), _time, _loggerFactory.CreateLogger<ReloadingTrustBundleSource>(), _metrics));
+    }
+
+    /// <summary>
+    /// Refuses a workload's own SVID that is not a valid X509-SVID (SPIFFE X509-SVID §4, §5: one URI SAN with a SPIFFE ID,
+    /// a leaf that is not a CA, has digitalSignature and neither keyCertSign nor cRLSign, signing certificates that are
+    /// CAs with keyCertSign), with the rules the validator applies to SPIFFE peers. Sources of SPIFFE material call it
+    /// before they serve an SVID: at first load (the exception stops start-up) and at every update (the update is discarded).
+    /// </summary>
+    /// <param name="material">The SVID with its intermediates.</param>
+    /// <param name="source">Where it came from, for the message.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="material"/> is <see langword="null"/>.</exception>
+    /// <exception cref="CertificateLoadException">The SVID breaks a rule; the message names it.</exception>
+    public static void EnsureX509Svid(CertificateMaterial material, string source)
+    {
+        ArgumentNullException.ThrowIfNull(material);
+        X509SvidRules.EnsureOwn(material, source);
     }
 
     /// <summary>Re-reads every source now, as a file event would (a test hook: tests write files, then reload).</summary>
