@@ -25,7 +25,7 @@ public sealed class WorkloadApiAgentRestartTests(ITestOutputHelper output) : IDi
     }
 
     [Fact]
-    public async Task Startup_AgentSocketAppearsLater_ConnectsWithinASecondWithoutWaitingForTheBackoff()
+    public async Task Startup_AgentSocketAppearsLater_ConnectsWithoutWaitingForTheBackoff()
     {
         var socket = Path.Combine(_folder, "agent.sock");
         var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
@@ -47,7 +47,9 @@ public sealed class WorkloadApiAgentRestartTests(ITestOutputHelper output) : IDi
         output.WriteLine($"agent serving -> client's call arrives: {connected.TotalMilliseconds:F0} ms; -> first SVID in use: {clock.ElapsedMilliseconds} ms");
 
         Assert.Equal(leaf.ThumbprintSha256, first.Svids[0].Material.ThumbprintSha256);
-        Assert.True(connected < TimeSpan.FromSeconds(1), $"the client connected after {connected.TotalMilliseconds:F0} ms");
+        // The fake clock never moved, so the watch alone brought the client in. The wall time includes the first gRPC call of
+        // the process (JIT, HTTP/2 set-up): measured here 0.3-1.0 s on 2 shared cores; the bound leaves room for a loaded CI.
+        Assert.True(connected < TimeSpan.FromSeconds(3), $"the client connected after {connected.TotalMilliseconds:F0} ms");
     }
 
     [Fact]
