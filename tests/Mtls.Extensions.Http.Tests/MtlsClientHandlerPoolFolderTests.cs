@@ -88,7 +88,9 @@ public sealed class MtlsClientHandlerPoolFolderTests : IDisposable
         Assert.Single(Logs(452));
     }
 
-    private static string TrustHash(TestCertificateAuthority root) => TrustBundle.Create([root.Certificate]).ContentHash;
+    // The folder's certificate is an SVID of example.org, so its ca.crt is read as example.org's bundle (one bundle per trust domain).
+    private static string TrustHash(TestCertificateAuthority root) =>
+        TrustBundle.CreateForTrustDomains(new Dictionary<string, IEnumerable<System.Security.Cryptography.X509Certificates.X509Certificate2>> { ["example.org"] = [root.Certificate] }, plainAnchors: [root.Certificate]).ContentHash;
 
     private (TestCertificateAuthority Root, TestCertificate Leaf) NewHierarchy(int generation)
     {

@@ -32,13 +32,20 @@ public sealed class SpiffeServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<SpiffeServer> StartAsync(IDictionary<string, string?> settings)
+    /// <param name="settings">The configuration keys.</param>
+    /// <param name="environmentPrefix">When set, environment variables with this prefix are read too, exactly as an operator writes them (<c>Mtls__Server__…</c>).</param>
+    public static async Task<SpiffeServer> StartAsync(IDictionary<string, string?> settings, string? environmentPrefix = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         // Only the test's keys: not the machine's environment, not the sample's appsettings.json copied next to the tests.
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(settings);
+        if (environmentPrefix is not null)
+        {
+            builder.Configuration.AddEnvironmentVariables(environmentPrefix);
+        }
+
         builder.Services.AddMutualTls();
         builder.Services.AddMtlsSpiffe();
         builder.Services.AddHealthChecks().AddMtlsCertificates();

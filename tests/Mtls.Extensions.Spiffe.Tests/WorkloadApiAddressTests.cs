@@ -6,6 +6,7 @@ public class WorkloadApiAddressTests
 {
     [Theory]
     [InlineData("unix:///run/spire/agent.sock", "/run/spire/agent.sock", null)]
+    [InlineData("unix:/run/spire/agent.sock", "/run/spire/agent.sock", null)]
     [InlineData("tcp://127.0.0.1:8000", null, "127.0.0.1:8000")]
     [InlineData("tcp://[::1]:8000", null, "[::1]:8000")]
     public void TryParse_SpecExamples_Accepted(string value, string? path, string? endpoint)
@@ -18,6 +19,7 @@ public class WorkloadApiAddressTests
     [Theory]
     [InlineData("unix://host/run/agent.sock")]
     [InlineData("unix:relative.sock")]
+    [InlineData("unix:/")]
     [InlineData("unix:///run/agent.sock?x=1")]
     [InlineData("unix:///run/agent.sock#f")]
     [InlineData("tcp://localhost:8000")]

@@ -62,8 +62,8 @@ public sealed class SpiffeHelperWriterTests : IDisposable
     [Fact]
     public void WriteCertificateOnly_TornStateNewCertificateOldKey_LoaderRefusesIt()
     {
-        using var first = _issuing.IssueClient("first");
-        using var second = _issuing.IssueClient("second");
+        using var first = _issuing.IssueClient("first", "spiffe://example.org/ns/prod/sa/first");
+        using var second = _issuing.IssueClient("second", "spiffe://example.org/ns/prod/sa/second");
         var writer = new SpiffeHelperWriter(_dir, _time);
         writer.Write(first);
 
@@ -79,8 +79,8 @@ public sealed class SpiffeHelperWriterTests : IDisposable
     [Fact]
     public void Write_IsInPlace_SameFileRewritten()
     {
-        using var first = _issuing.IssueClient("first");
-        using var second = _issuing.IssueClient("second");
+        using var first = _issuing.IssueClient("first", "spiffe://example.org/ns/prod/sa/first");
+        using var second = _issuing.IssueClient("second", "spiffe://example.org/ns/prod/sa/second");
         var writer = new SpiffeHelperWriter(_dir, _time);
         writer.Write(first);
         // A handle opened before the rewrite sees the new bytes only if the same file (inode) was rewritten.
@@ -95,7 +95,7 @@ public sealed class SpiffeHelperWriterTests : IDisposable
     [Fact]
     public void AddIntermediatesToBundle_Enabled_LeafAloneInSvidFile()
     {
-        using var svid = _issuing.IssueClient("orders");
+        using var svid = _issuing.IssueClient("orders", "spiffe://example.org/ns/prod/sa/orders");
         var writer = new SpiffeHelperWriter(_dir, _time) { AddIntermediatesToBundle = true };
 
         writer.Write(svid, _root.ExportCertificatePem());
@@ -118,7 +118,7 @@ public sealed class SpiffeHelperWriterTests : IDisposable
     [Fact]
     public async Task WriteAsync_DelayBetweenFiles_OnTheTimeProvider()
     {
-        using var svid = _issuing.IssueClient("orders");
+        using var svid = _issuing.IssueClient("orders", "spiffe://example.org/ns/prod/sa/orders");
         var writer = new SpiffeHelperWriter(_dir, _time) { DelayBetweenFiles = TimeSpan.FromSeconds(5) };
         var written = new List<string>();
         var secondFileWritten = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -151,8 +151,8 @@ public sealed class SpiffeHelperWriterTests : IDisposable
     [Fact]
     public async Task WriteAsync_Cancelled_LeavesFolderTorn()
     {
-        using var first = _issuing.IssueClient("first");
-        using var second = _issuing.IssueClient("second");
+        using var first = _issuing.IssueClient("first", "spiffe://example.org/ns/prod/sa/first");
+        using var second = _issuing.IssueClient("second", "spiffe://example.org/ns/prod/sa/second");
         var writer = new SpiffeHelperWriter(_dir, _time);
         writer.Write(first);
         writer.DelayBetweenFiles = TimeSpan.FromSeconds(5);
@@ -176,7 +176,7 @@ public sealed class SpiffeHelperWriterTests : IDisposable
         Assert.Throws<ArgumentNullException>(() => writer.WriteKey(null!));
         Assert.Throws<ArgumentNullException>(() => writer.WriteBundle((string)null!));
         Assert.Throws<ArgumentNullException>(() => writer.WriteBundle((IEnumerable<TestCertificateAuthority>)null!));
-        using var svid = _issuing.IssueClient("orders");
+        using var svid = _issuing.IssueClient("orders", "spiffe://example.org/ns/prod/sa/orders");
         Assert.Throws<ArgumentNullException>(() => writer.Write(svid, null!));
     }
 }

@@ -4,7 +4,7 @@ namespace Mtls.Extensions.Spiffe.Internal;
 
 /// <summary>
 /// A Workload API endpoint address as the SPIFFE Workload Endpoint specification (section 4) defines it:
-/// <c>unix:///absolute/path</c> (no authority, nothing but the path) or <c>tcp://IP:port</c> (an IP, not a
+/// <c>unix:///absolute/path</c> or <c>unix:/absolute/path</c> (no authority, nothing but the path) or <c>tcp://IP:port</c> (an IP, not a
 /// name; nothing but host and port).
 /// </summary>
 internal sealed record WorkloadApiAddress(string Value, string? SocketPath, IPEndPoint? TcpEndPoint)
@@ -60,10 +60,12 @@ internal sealed record WorkloadApiAddress(string Value, string? SocketPath, IPEn
         switch (uri.Scheme)
         {
             case "unix":
-                // unix:///path has an empty authority; unix://host/path names an authority, which the spec forbids.
-                if (!value.StartsWith("unix:///", StringComparison.Ordinal) || !string.IsNullOrEmpty(uri.Host))
+                // unix:///path has an empty authority and unix:/path none (both accepted by the spec and go-spiffe);
+                // unix://host/path names an authority, which the spec forbids.
+                if (!(value.StartsWith("unix:///", StringComparison.Ordinal) || (value.StartsWith("unix:/", StringComparison.Ordinal) && !value.StartsWith("unix://", StringComparison.Ordinal)))
+                    || !string.IsNullOrEmpty(uri.Host))
                 {
-                    error = "a unix address has no authority and an absolute path: unix:///path/to/agent.sock.";
+                    error = "a unix address has no authority and an absolute path: unix:///path/to/agent.sock or unix:/path/to/agent.sock.";
                     return false;
                 }
 

@@ -1,8 +1,11 @@
-using System.Security.Cryptography;
-
 namespace Mtls.Extensions.Spiffe.Internal;
 
-/// <summary>Exponential backoff with jitter (each delay is 50–100 % of the exponential step), reset by a good message.</summary>
+/// <summary>
+/// go-spiffe's Workload API backoff (workloadapi/backoff.go, <c>linearBackoff</c>): 1 s, 2 s, 3 s, ... growing by the
+/// initial delay per failed attempt up to 30 s, without jitter, reset by a good message. Linear rather than exponential
+/// so that an agent back after a short outage is found within seconds, as go-spiffe users expect; an agent that comes
+/// back after a long one is found at once through the watch on its socket's folder (<see cref="WorkloadApiClient"/>).
+/// </summary>
 internal sealed class WorkloadApiBackoff(TimeSpan initial, TimeSpan max)
 {
     private int _attempt;
@@ -15,11 +18,9 @@ internal sealed class WorkloadApiBackoff(TimeSpan initial, TimeSpan max)
 
     public TimeSpan Next()
     {
-        var step = initial.TotalMilliseconds * Math.Pow(2, Math.Min(_attempt, 20));
+        var step = initial.TotalMilliseconds * (Math.Min(_attempt, 1_000_000) + 1);
         _attempt++;
-        var capped = Math.Min(step, max.TotalMilliseconds);
-        var jitter = 0.5 + (RandomNumberGenerator.GetInt32(0, 1001) / 2000.0);
-        return TimeSpan.FromMilliseconds(capped * jitter);
+        return TimeSpan.FromMilliseconds(Math.Min(step, max.TotalMilliseconds));
     }
 
     public void Reset() => _attempt = 0;

@@ -20,6 +20,9 @@ internal sealed class WorkloadApiClient : IDisposable
     /// <summary>The security header every call carries (SPIFFE Workload Endpoint, section 3).</summary>
     public const string SecurityHeader = "workload.spiffe.io";
 
+    /// <summary>Immediate attempts after the socket appeared, for the moment between the agent's bind and its listen.</summary>
+    private const int MaxQuickRetries = 50;
+
     private readonly WorkloadApiAddress _address;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -31,6 +34,7 @@ internal sealed class WorkloadApiClient : IDisposable
     private X509Context? _current;
     private Exception? _lastError;
     private int _failures;
+    private int _quickRetries;
     private Task? _run;
 
     public WorkloadApiClient(WorkloadApiAddress address, TimeProvider time, ILogger logger, MtlsMetrics? metrics, WorkloadApiBackoff? backoff = null)
@@ -166,16 +170,87 @@ internal sealed class WorkloadApiClient : IDisposable
             var delay = _backoff.Next();
             Log.StreamFailed(_logger, _address.Value, status, detail, delay);
             ConnectionChanged?.Invoke();
-            try
-            {
-                var wait = Task.Delay(delay, _time, _stop.Token);
-                RetryScheduled?.Invoke(delay);
-                await wait.ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
+            if (!await WaitForRetryAsync(delay).ConfigureAwait(false))
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>
+    /// Waits out the backoff, or less: a unix socket appearing in its folder (the agent starting, or back after an outage)
+    /// ends the wait at once, so that the first attempt after the agent returns is not a whole backoff step later.
+    /// </summary>
+    /// <returns><see langword="false"/> when the client is stopping.</returns>
+    private async Task<bool> WaitForRetryAsync(TimeSpan delay)
+    {
+        if (_quickRetries > 0 && _address.SocketPath is { } appeared && File.Exists(appeared))
+        {
+            // The socket appeared a moment ago and refused: an agent binds its socket before it listens. Try again at
+            // once, a bounded number of times, rather than a whole backoff step later.
+            _quickRetries--;
+            await Task.Yield();
+            return !_stop.IsCancellationRequested;
+        }
+
+        using var wake = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        var existed = _address.SocketPath is { } socket && File.Exists(socket);
+        using var watcher = WatchSocket(wake);
+        try
+        {
+            var wait = Task.Delay(delay, _time, wake.Token);
+            RetryScheduled?.Invoke(delay);
+            if (!existed && _address.SocketPath is { } path && File.Exists(path))
+            {
+                return true; // appeared before the watch started
+            }
+
+            await wait.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!_stop.IsCancellationRequested)
+        {
+            // The socket appeared.
+            _quickRetries = MaxQuickRetries;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+
+        return !_stop.IsCancellationRequested;
+    }
+
+    private FileSystemWatcher? WatchSocket(CancellationTokenSource wake)
+    {
+        var folder = _address.SocketPath is { } path ? Path.GetDirectoryName(path) : null;
+        if (folder is null || !Directory.Exists(folder))
+        {
+            return null;
+        }
+
+        try
+        {
+            var watcher = new FileSystemWatcher(folder, Path.GetFileName(_address.SocketPath)!) { NotifyFilter = NotifyFilters.FileName };
+            void Wake()
+            {
+                try
+                {
+                    wake.Cancel();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The wait is over already.
+                }
+            }
+
+            watcher.Created += (_, _) => Wake();
+            watcher.Renamed += (_, _) => Wake();
+            watcher.EnableRaisingEvents = true;
+            return watcher;
+        }
+        catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException or PlatformNotSupportedException)
+        {
+            return null; // no watch: the backoff alone decides
         }
     }
 
@@ -186,6 +261,9 @@ internal sealed class WorkloadApiClient : IDisposable
             Log.MessageDiscarded(_logger, _address.Value, error!);
             _metrics?.Reloaded("workload-api", "workload-api", succeeded: false);
             Discarded?.Invoke(error!);
+
+            // Nothing good came yet: bad first material stops start-up now, naming what is wrong, instead of a time-out.
+            _first.TrySetException(new CertificateLoadException($"Workload API {_address}", $"the first message was discarded: {error}", CertificateLoadErrorKind.Other));
             return;
         }
 
@@ -196,6 +274,7 @@ internal sealed class WorkloadApiClient : IDisposable
         }
 
         _failures = 0;
+        _quickRetries = 0;
         _backoff.Reset();
         LastSuccess = _time.GetUtcNow();
         Volatile.Write(ref _current, context);

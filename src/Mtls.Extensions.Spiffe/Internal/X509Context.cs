@@ -2,6 +2,7 @@ using System.Formats.Asn1;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using Mtls.Extensions.Infrastructure;
 using Mtls.Extensions.Spiffe.Internal.WorkloadApi;
 
 namespace Mtls.Extensions.Spiffe.Internal;
@@ -96,6 +97,18 @@ internal sealed class X509Context
                 }
 
                 var material = ToMaterial(chain, svid.X509SvidKey.Memory, $"{source} (SVID {id})", time);
+                try
+                {
+                    // go-spiffe discards a message whose SVID breaks the X509-SVID rules and keeps the last good one.
+                    MtlsSourceFactory.EnsureX509Svid(material, $"{source} (SVID #{i})");
+                }
+                catch (CertificateLoadException ex)
+                {
+                    material.Release();
+                    error = $"SVID #{i} ({id}) is not a valid X509-SVID: {ex.Message}";
+                    return false;
+                }
+
                 var bundle = ReadCertificates(svid.Bundle.Memory);
                 if (!bundles.ContainsKey(id.TrustDomain))
                 {

@@ -30,6 +30,11 @@ internal static class CertificateMaterialLoader
         try
         {
             CheckValidity(material, timeProvider);
+            if (options.Layout is CertificateDirectoryLayout.SpiffeHelper or CertificateDirectoryLayout.SpiffeFilesystem && !string.IsNullOrWhiteSpace(options.ResolvedDirectory))
+            {
+                // These layouts declare SPIFFE material: the SVID is judged as one before it is served (X509-SVID §4, §5).
+                Validation.Internal.X509SvidRules.EnsureOwn(material, $"{configurationPath}:Directory ('{options.ResolvedDirectory}')");
+            }
         }
         catch
         {

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Mtls.Extensions.Internal;
+using Mtls.Extensions.Validation.Internal;
 
 namespace Mtls.Extensions.Infrastructure;
 
@@ -116,14 +117,33 @@ public sealed class MtlsSourceFactory : IDisposable
             return (ITrustBundleSource)GetOrAdd("trust:" + name, () =>
             {
                 var folder = GetFolder(name, certificate, reload);
-                folder.AttachTrust($"{trustPath} (from the certificate folder: '{folder.BundlePath}')");
+                // A combined CA file (spiffe-helper's federated domains, cert-manager's several roots) is split per trust domain.
+                folder.AttachTrust(
+                    $"{trustPath} (from the certificate folder: '{folder.BundlePath}')",
+                    (bundle, own) => TrustDomainBundles.Split(bundle, options.TrustDomain, own is null ? OwnTrustDomain(name) : own.Identity.SpiffeId?.TrustDomain, splitUnlabelled: true, trustPath));
                 return new FolderTrustBundleSource(folder, _loggerFactory.CreateLogger<ReloadingTrustBundleSource>());
             });
         }
 
         Func<IEnumerable<string>> files = () => string.IsNullOrWhiteSpace(options.Path) ? [] : [Path.GetFullPath(options.Path)];
         return (ITrustBundleSource)GetOrAdd("trust:" + name, () => new ReloadingTrustBundleSource(
-            name, () => TrustBundle.Load(options, configurationPath), files, reload ?? new MtlsReloadOptions(), _time, _loggerFactory.CreateLogger<ReloadingTrustBundleSource>(), _metrics));
+            name, () => TrustDomainBundles.Split(TrustBundle.Load(options, trustPath), options.TrustDomain, OwnTrustDomain(name), splitUnlabelled: false, trustPath), files, reload ?? new MtlsReloadOptions(), _time, _loggerFactory.CreateLogger<ReloadingTrustBundleSource>(), _metrics));
+    }
+
+    /// <summary>
+    /// Refuses a workload's own SVID that is not a valid X509-SVID (SPIFFE X509-SVID §4, §5: one URI SAN with a SPIFFE ID,
+    /// a leaf that is not a CA, has digitalSignature and neither keyCertSign nor cRLSign, signing certificates that are
+    /// CAs with keyCertSign), with the rules the validator applies to SPIFFE peers. Sources of SPIFFE material call it
+    /// before they serve an SVID: at first load (the exception stops start-up) and at every update (the update is discarded).
+    /// </summary>
+    /// <param name="material">The SVID with its intermediates.</param>
+    /// <param name="source">Where it came from, for the message.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="material"/> is <see langword="null"/>.</exception>
+    /// <exception cref="CertificateLoadException">The SVID breaks a rule; the message names it.</exception>
+    public static void EnsureX509Svid(CertificateMaterial material, string source)
+    {
+        ArgumentNullException.ThrowIfNull(material);
+        X509SvidRules.EnsureOwn(material, source);
     }
 
     /// <summary>
@@ -209,6 +229,12 @@ public sealed class MtlsSourceFactory : IDisposable
         return _folders.GetOrAdd(key, _ => new Lazy<ReloadingFolderSource>(() => ReloadingFolderSource.Create(
             name, options, reload ?? new MtlsReloadOptions(), _time, _loggerFactory.CreateLogger<ReloadingFolderSource>(), _metrics))).Value;
     }
+
+    /// <summary>The trust domain of the SPIFFE ID of the certificate source of the same name, once it exists (it is created first).</summary>
+    private string? OwnTrustDomain(string name) =>
+        _sources.TryGetValue("certificate:" + name, out var lazy) && lazy.IsValueCreated && lazy.Value is ICertificateSource source
+            ? source.Current.Identity.SpiffeId?.TrustDomain
+            : null;
 
     private ICertificateSourceProvider? FindProvider(CertificateSourceOptions options, string configurationPath)
     {

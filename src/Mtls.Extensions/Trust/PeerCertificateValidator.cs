@@ -360,38 +360,71 @@ public sealed class PeerCertificateValidator
         var top = deadEnd[^1];
         var topIssuer = new X500DistinguishedName(top.Issuer.Span).Name;
         var sameName = cache.Anchors.FirstOrDefault(a => a.Subject.Span.SequenceEqual(top.Subject.Span) && a.Hash != top.Hash);
+        var domain = TrustDomainHint(top, trust);
         if (builder.ImpostorNamed is { } named)
         {
-            return PeerValidationResult.Failure(role, MtlsRejectionReason.UntrustedRoot,
+            return Refuse(MtlsRejectionReason.UntrustedRoot,
                 $"The {Describe(role)} certificate {name} chains to {topIssuer}, which has the name of a pinned CA ({named.SubjectText}) but not its key: an impostor CA (the pinned CA's key did not sign {(top == leaf ? "it" : top.SubjectText)}). Pinned: {trust.Describe()}{malformedAnchors}.", identity);
         }
 
         if (sameName is not null)
         {
-            return PeerValidationResult.Failure(role, MtlsRejectionReason.UntrustedRoot,
+            return Refuse(MtlsRejectionReason.UntrustedRoot,
                 $"The {Describe(role)} certificate {name} chains to {top.SubjectText} (SHA-256 {Hex(top)}…), which has the name of a pinned CA but not its key or bytes: an impostor CA. Pinned: {trust.Describe()}{malformedAnchors}.", identity);
         }
 
         if (builder.BadSignatureFrom is { } bad)
         {
-            return PeerValidationResult.Failure(role, MtlsRejectionReason.InvalidSignature,
+            return Refuse(MtlsRejectionReason.InvalidSignature,
                 $"The {Describe(role)} certificate {name} is rejected: a signature in the chain does not verify ({bad.SubjectText} did not sign {(top == leaf ? "the leaf" : top.SubjectText)}). Pinned: {trust.Describe()}.", identity);
         }
 
         if (deadEnd.Length == 1 && top.IsSelfIssued)
         {
-            return PeerValidationResult.Failure(role, MtlsRejectionReason.SelfSigned,
+            return Refuse(MtlsRejectionReason.SelfSigned,
                 $"The {Describe(role)} certificate {name} is self-signed and is not issued by a pinned CA. Pinned: {trust.Describe()}{malformedAnchors}.", identity);
         }
 
         if (!top.IsSelfIssued)
         {
-            return PeerValidationResult.Failure(role, MtlsRejectionReason.PartialChain,
+            return Refuse(MtlsRejectionReason.PartialChain,
                 $"The {Describe(role)} certificate {name} does not chain to a pinned CA: the issuer {topIssuer} of {top.SubjectText} is not pinned and was not sent by the peer: either the peer's CA is not trusted here, or the peer must send its intermediates (nothing is ever downloaded). Pinned: {trust.Describe()}{malformedAnchors}.", identity);
         }
 
-        return PeerValidationResult.Failure(role, MtlsRejectionReason.UntrustedRoot,
+        return Refuse(MtlsRejectionReason.UntrustedRoot,
             $"The {Describe(role)} certificate {name} chains to {top.SubjectText} (SHA-256 {Hex(top)}…), which is not pinned. Pinned: {trust.Describe()}{malformedAnchors}.", identity);
+
+        PeerValidationResult Refuse(MtlsRejectionReason reason, string message, PeerIdentity peer) => PeerValidationResult.Failure(role, reason, message + domain, peer);
+    }
+
+    /// <summary>
+    /// For a peer judged against one trust domain's bundle: says so, and names the trust domain whose anchor did sign the
+    /// top of the peer's chain, if one did (invariant 14: that anchor never vouches for another domain).
+    /// </summary>
+    private static string TrustDomainHint(ParsedCertificate top, TrustBundle trust)
+    {
+        if (trust is not { TrustDomainName: { } own, Federation: { } federation })
+        {
+            return "";
+        }
+
+        foreach (var (other, bundle) in federation.TrustDomains)
+        {
+            if (other == own)
+            {
+                continue;
+            }
+
+            foreach (var anchor in CertificateJudgementCache.For(bundle).Anchors)
+            {
+                if ((anchor.Hash == top.Hash || (anchor.Subject.Span.SequenceEqual(top.Issuer.Span) && SignatureVerifier.Verify(top, anchor) == SignatureCheck.Valid)))
+                {
+                    return $" The peer's SPIFFE ID is in the trust domain {own}, and only {own}'s bundle vouches for it; its chain ends at {anchor.SubjectText}, an anchor of the trust domain {other}, which never vouches for {own}.";
+                }
+            }
+        }
+
+        return $" The peer's SPIFFE ID is in the trust domain {own}; only {own}'s bundle vouches for it.";
     }
 
     private static string Hex(ParsedCertificate certificate) => Convert.ToHexString(SHA256.HashData(certificate.Raw))[..16];

@@ -65,6 +65,12 @@ public sealed class TrustBundle
 
     internal X509Certificate2Collection Collection { get; }
 
+    /// <summary>Gets the trust domain this bundle is the bundle of, inside a per-trust-domain bundle (<see cref="Federation"/>).</summary>
+    internal string? TrustDomainName { get; private set; }
+
+    /// <summary>Gets the per-trust-domain bundle this bundle is one domain of; <see langword="null"/> otherwise.</summary>
+    internal TrustBundle? Federation { get; private set; }
+
     /// <summary>Creates a bundle from CA certificates. Duplicates are removed.</summary>
     /// <param name="certificates">The CA certificates.</param>
     /// <param name="source">A description of where they came from.</param>
@@ -145,7 +151,15 @@ public sealed class TrustBundle
             }
         }
 
-        return new TrustBundle([.. union], source, domains, plain);
+        var federation = new TrustBundle([.. union], source, domains, plain);
+        foreach (var (trustDomain, bundle) in domains)
+        {
+            // Set before anyone sees the bundles: for rejection sentences that name the domain that did sign a refused peer.
+            bundle.TrustDomainName = trustDomain;
+            bundle.Federation = federation;
+        }
+
+        return federation;
     }
 
     /// <summary>

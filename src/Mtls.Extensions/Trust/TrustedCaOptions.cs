@@ -45,6 +45,14 @@ public sealed class TrustedCaOptions
     /// <value>The default configures no CRL.</value>
     public CrlFileOptions Crls { get; set; } = new();
 
+    /// <summary>
+    /// Gets or sets the local SPIFFE trust domain (<c>example.org</c>) for a combined bundle: an anchor of <see cref="Path"/>,
+    /// <see cref="Pem"/> or a layout folder's CA file without a <c>spiffe://</c> URI SAN of its own belongs to it. Needed only
+    /// when the bundle mixes anchors with and without such a SAN and the workload's own certificate has no SPIFFE ID.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: the trust domain of the workload's own SPIFFE ID.</value>
+    public string? TrustDomain { get; set; }
+
     /// <summary>Gets a value indicating whether per-trust-domain bundles are configured.</summary>
     /// <value><see langword="true"/> when <see cref="Bundles"/> has an entry or <see cref="BundlesDirectory"/> is set.</value>
     internal bool HasTrustDomainBundles => Bundles.Count > 0 || !string.IsNullOrWhiteSpace(BundlesDirectory);

@@ -114,7 +114,8 @@ public sealed class RotationSourceTests : IDisposable
 
     private TestCertificate Issue(string name, TestCertificateAuthority? issuer = null)
     {
-        var certificate = (issuer ?? _issuing).IssueLocalhostServer(name);
+        // An X509-SVID: the spiffe-helper layout serves only valid SVIDs (X509-SVID §4, §5).
+        var certificate = (issuer ?? _issuing).IssueLocalhostServer(name, "spiffe://example.org/rotation/" + name);
         _disposables.Add(certificate);
         return certificate;
     }

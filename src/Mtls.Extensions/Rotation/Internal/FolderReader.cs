@@ -14,6 +14,7 @@ internal sealed class FolderReader
     private readonly (string Certificate, string Key, string Bundle) _files;
     private string? _certificateKey;
     private string? _trustSource;
+    private Func<TrustBundle, CertificateMaterial?, TrustBundle>? _splitTrust;
 
     public FolderReader(CertificateSourceOptions options, TimeProvider time)
     {
@@ -51,9 +52,13 @@ internal sealed class FolderReader
         return material;
     }
 
-    /// <summary>Starts reading the CA bundle; the first read throws.</summary>
-    public TrustBundle AttachTrust(string source)
+    /// <summary>
+    /// Starts reading the CA bundle; the first read throws. <paramref name="split"/> turns the file as read into one bundle
+    /// per trust domain, given the certificate read with it (<see langword="null"/> when the certificate is not read here).
+    /// </summary>
+    public TrustBundle AttachTrust(string source, Func<TrustBundle, CertificateMaterial?, TrustBundle> split)
     {
+        _splitTrust = split;
         var trust = ReadConsistent(null, source).Trust!;
         _trustSource = source;
         return trust;
@@ -83,7 +88,13 @@ internal sealed class FolderReader
         var certificate = certificateKey is null ? null : CertificateMaterialLoader.Load(_options, certificateKey, _time);
         try
         {
-            return new FolderContent(certificate, trustSource is null ? null : TrustBundle.LoadFile(_files.Bundle, trustSource));
+            if (trustSource is null)
+            {
+                return new FolderContent(certificate, null);
+            }
+
+            var trust = TrustBundle.LoadFile(_files.Bundle, trustSource);
+            return new FolderContent(certificate, _splitTrust is null ? trust : _splitTrust(trust, certificate));
         }
         catch
         {

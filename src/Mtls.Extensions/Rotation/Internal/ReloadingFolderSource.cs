@@ -34,8 +34,8 @@ internal sealed class ReloadingFolderSource : ReloadingSource<FolderContent>
         Amend(current => current.Certificate is not null ? current : current with { Certificate = _reader.AttachCertificate(configurationPath) });
 
     /// <summary>Starts reading the CA bundle (the first read throws).</summary>
-    public void AttachTrust(string source) =>
-        Amend(current => current.Trust is not null ? current : current with { Trust = _reader.AttachTrust(source) });
+    public void AttachTrust(string source, Func<TrustBundle, CertificateMaterial?, TrustBundle> split) =>
+        Amend(current => current.Trust is not null ? current : current with { Trust = _reader.AttachTrust(source, split) });
 
     protected override FolderContent? Reconcile(FolderContent current, FolderContent next)
     {
