@@ -1,0 +1,99 @@
+using System.CommandLine;
+using Mtls.Extensions;
+
+namespace Mtls.Tool.Internal;
+
+/// <summary>The commands, their options, and the one place exit codes and errors are decided.</summary>
+internal static class MtlsCommandLine
+{
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var json = new Option<bool>("--json") { Description = "Write one JSON object (for scripts) instead of text.", Recursive = true };
+        var root = new RootCommand("mtls: verify, explain and inspect certificates with Mtls.Extensions' own validator and reason codes. Exit codes: 0 ok/accepted, 1 rejected/failed, 2 usage.");
+        root.Options.Add(json);
+        root.Subcommands.Add(Verify(json, stdout));
+        root.Subcommands.Add(Explain(json, stdout));
+        root.Subcommands.Add(Inspect(json, stdout));
+
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var error in parsed.Errors)
+            {
+                stderr.WriteLine($"error: {error.Message}");
+            }
+
+            stderr.WriteLine("Run 'mtls --help' (or 'mtls COMMAND --help') for usage.");
+            return ExitCodes.Usage;
+        }
+
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+        }
+        catch (UsageException ex)
+        {
+            stderr.WriteLine($"error: {ex.Message}");
+            if (parsed.GetValue(json))
+            {
+                stdout.WriteLine(new System.Text.Json.Nodes.JsonObject { ["error"] = ex.Message, ["exitCode"] = ExitCodes.Usage }.ToJsonString());
+            }
+
+            return ExitCodes.Usage;
+        }
+    }
+
+    private static Command Verify(Option<bool> json, TextWriter stdout)
+    {
+        var leaf = new Argument<string>("LEAF") { Description = "The peer's certificate: PEM (leaf, optionally followed by its intermediates), DER or PFX." };
+        var chain = new Option<string>("--chain") { Description = "A PEM file of the intermediates the peer sends." };
+        var ca = new Option<string>("--ca") { Description = "The pinned CA bundle (TrustedCa:Path)." };
+        var role = new Option<string>("--role") { Description = "Whose certificate LEAF is: client (judged by a server) or server (judged by a client).", Required = true };
+        role.AcceptOnlyFromAmong("client", "server");
+        var allowed = new Option<string[]>("--allowed") { Description = "An allowed peer (AllowedPeers entry); repeatable.", AllowMultipleArgumentsPerToken = false };
+        var expected = new Option<string>("--expected-server") { Description = "The identity a client expects of the server (ExpectedServer)." };
+        var host = new Option<string>("--host") { Description = "With --role server and no expected identity: the host name the client connects to." };
+        var at = new Option<string>("--at") { Description = "Judge as of this time (ISO 8601) instead of now." };
+        var config = new Option<string>("--config") { Description = "An appsettings.json: take TrustedCa, AllowedPeers, ExpectedServer, MaxChainDepth, AllowMissingExtendedKeyUsage and RequireSpiffeId from it." };
+        var section = new Option<string>("--section") { Description = "The section of --config (default Mtls:Server for --role client)." };
+        var password = new Option<string>("--password") { Description = "The password of a PFX LEAF." };
+        var command = new Command("verify", "Judge a certificate with the library's own validator, as a service configured the same way would.")
+        {
+            leaf, chain, ca, role, allowed, expected, host, at, config, section, password,
+        };
+        command.SetAction(p => VerifyCommand.Run(
+            new VerifyCommand.Request(
+                p.GetValue(leaf)!,
+                p.GetValue(chain),
+                p.GetValue(ca),
+                p.GetValue(role) == "server" ? PeerRole.Server : PeerRole.Client,
+                p.GetValue(allowed) ?? [],
+                p.GetValue(expected),
+                p.GetValue(host),
+                p.GetValue(at),
+                p.GetValue(config),
+                p.GetValue(section),
+                p.GetValue(password)),
+            new CommandOutput(p.GetValue(json), stdout)));
+        return command;
+    }
+
+    private static Command Explain(Option<bool> json, TextWriter stdout)
+    {
+        var input = new Argument<string>("CODE|LOG-LINE") { Description = "A reason code (UntrustedRoot), an event id (201) or a log line of the library." };
+        var command = new Command("explain", "Explain a reason code, an event id or a log line: meaning, likely causes, fixes.") { input };
+        command.SetAction(p => ExplainCommand.Run(p.GetValue(input)!, new CommandOutput(p.GetValue(json), stdout)));
+        return command;
+    }
+
+    private static Command Inspect(Option<bool> json, TextWriter stdout)
+    {
+        var target = new Argument<string>("FILE|FOLDER|https://host:port") { Description = "A PEM, DER or PFX file, a folder in a known layout, or a live server." };
+        var password = new Option<string>("--password") { Description = "The password of a PFX file." };
+        var at = new Option<string>("--at") { Description = "Compute the time left as of this time (ISO 8601) instead of now." };
+        var command = new Command("inspect", "Show a certificate chain as a tree, with everything that decides a verdict.") { target, password, at };
+        command.SetAction((p, cancellationToken) => InspectCommand.RunAsync(
+            p.GetValue(target)!, p.GetValue(password), p.GetValue(at), new CommandOutput(p.GetValue(json), stdout), cancellationToken));
+        return command;
+    }
+}
