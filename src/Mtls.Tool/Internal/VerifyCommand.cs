@@ -201,7 +201,11 @@ internal static class VerifyCommand
         IConfigurationRoot configuration;
         try
         {
-            configuration = new ConfigurationBuilder().AddJsonFile(Path.GetFullPath(file), optional: false, reloadOnChange: false).Build();
+            // As the service reads it: the file, then environment variables (Mtls__Server__AllowedPeers__0=...) over it.
+            configuration = new ConfigurationBuilder()
+                .AddJsonFile(Path.GetFullPath(file), optional: false, reloadOnChange: false)
+                .AddEnvironmentVariables()
+                .Build();
         }
         catch (Exception ex) when (ex is FormatException or InvalidDataException or IOException)
         {
