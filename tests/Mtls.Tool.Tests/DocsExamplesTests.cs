@@ -26,7 +26,10 @@ public sealed partial class DocsExamplesTests : IDisposable
 
         var updated = new StringBuilder(text);
         var failures = new List<string>();
-        foreach (var block in blocks.Reverse())
+        var outputs = new List<(Group Output, string Actual)>();
+
+        // In page order: a later example may use what an earlier one wrote (dev-ca init, then issue).
+        foreach (Match block in blocks)
         {
             var command = block.Groups["command"].Value;
             var expected = block.Groups["output"].Value;
@@ -37,7 +40,11 @@ public sealed partial class DocsExamplesTests : IDisposable
                 failures.Add($"$ mtls {command}\n--- page:\n{expected}--- tool:\n{actual}");
             }
 
-            var output = block.Groups["output"];
+            outputs.Add((block.Groups["output"], actual));
+        }
+
+        foreach (var (output, actual) in Enumerable.Reverse(outputs))
+        {
             updated.Remove(output.Index, output.Length).Insert(output.Index, actual);
         }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -46,14 +47,17 @@ public sealed class KestrelServer : IAsyncDisposable
     }
 
     /// <summary>One request on a new connection with <paramref name="client"/>; the server's verdict (None when accepted) from its validations metric.</summary>
-    public async Task<string> VerdictAsync(TestCertificate client, bool sendIntermediates = true)
+    public Task<string> VerdictAsync(TestCertificate client, bool sendIntermediates = true) =>
+        VerdictAsync(client.Certificate, sendIntermediates ? client.IntermediatesCollection() : []);
+
+    public async Task<string> VerdictAsync(X509Certificate2 client, X509Certificate2Collection intermediates)
     {
         _validations.Clear();
         using var handler = new SocketsHttpHandler
         {
             SslOptions = new SslClientAuthenticationOptions
             {
-                ClientCertificateContext = SslStreamCertificateContext.Create(client.Certificate, sendIntermediates ? client.IntermediatesCollection() : [], offline: true),
+                ClientCertificateContext = SslStreamCertificateContext.Create(client, intermediates, offline: true),
                 RemoteCertificateValidationCallback = (_, _, _, _) => true,
             },
         };

@@ -14,6 +14,7 @@ internal static class MtlsCommandLine
         root.Subcommands.Add(Verify(json, stdout));
         root.Subcommands.Add(Explain(json, stdout));
         root.Subcommands.Add(Inspect(json, stdout));
+        root.Subcommands.Add(DevCa(json, stdout));
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -95,5 +96,51 @@ internal static class MtlsCommandLine
         command.SetAction((p, cancellationToken) => InspectCommand.RunAsync(
             p.GetValue(target)!, p.GetValue(password), p.GetValue(at), new CommandOutput(p.GetValue(json), stdout), cancellationToken));
         return command;
+    }
+
+    private static Command DevCa(Option<bool> json, TextWriter stdout)
+    {
+        Option<string> Dir() => new("--dir") { Description = "The development CA's folder.", DefaultValueFactory = _ => "dev-ca" };
+        Option<string> KeyType() => new("--key-type") { Description = "ecdsa-p256 (default), ecdsa-p384, rsa-2048, rsa-3072 or rsa-4096.", DefaultValueFactory = _ => "ecdsa-p256" };
+
+        var initDir = Dir();
+        var initKey = KeyType();
+        var name = new Option<string>("--name") { Description = "The CA's name (its subject says DEVELOPMENT ONLY).", DefaultValueFactory = _ => "mtls dev" };
+        var caDays = new Option<int>("--days") { Description = "How long the CAs are valid.", DefaultValueFactory = _ => 365 };
+        var init = new Command("init", "Create a development root and issuing intermediate; never overwrites a CA key.") { initDir, name, initKey, caDays };
+        init.SetAction(p => DevCaCommand.Init(p.GetValue(initDir)!, p.GetValue(name)!, p.GetValue(initKey)!, p.GetValue(caDays), new CommandOutput(p.GetValue(json), stdout)));
+
+        var leafName = new Argument<string>("NAME") { Description = "The leaf's common name (display only; identities are SANs)." };
+        var issueDir = Dir();
+        var issueKey = KeyType();
+        var output = new Option<string>("--out") { Description = "Where to write the leaf (default: the CA folder)." };
+        var layout = new Option<string>("--layout") { Description = "plain (NAME.pem, NAME.key, ca.pem), cert-manager, spiffe-helper or spiffe-filesystem.", DefaultValueFactory = _ => "plain" };
+        layout.AcceptOnlyFromAmong("plain", "cert-manager", "spiffe-helper", "spiffe-filesystem");
+        var spiffe = new Option<string>("--spiffe-id") { Description = "The SPIFFE ID (URI SAN)." };
+        var dns = new Option<string[]>("--dns") { Description = "A DNS SAN; repeatable." };
+        var ip = new Option<string[]>("--ip") { Description = "An IP SAN; repeatable." };
+        var client = new Option<bool>("--client") { Description = "clientAuth only (default: clientAuth and serverAuth)." };
+        var server = new Option<bool>("--server") { Description = "serverAuth only (default: clientAuth and serverAuth)." };
+        var days = new Option<int>("--days") { Description = "How long the leaf is valid.", DefaultValueFactory = _ => 30 };
+        var issue = new Command("issue", "Issue a leaf from the development CA, in a layout the library reads.")
+        {
+            leafName, issueDir, output, layout, spiffe, dns, ip, client, server, days, issueKey,
+        };
+        issue.SetAction(p => DevCaCommand.Issue(
+            new DevCaCommand.IssueRequest(
+                p.GetValue(leafName)!,
+                p.GetValue(issueDir)!,
+                p.GetValue(output) ?? p.GetValue(issueDir)!,
+                p.GetValue(layout)!,
+                p.GetValue(spiffe),
+                p.GetValue(dns) ?? [],
+                p.GetValue(ip) ?? [],
+                p.GetValue(client),
+                p.GetValue(server),
+                p.GetValue(days),
+                p.GetValue(issueKey)!),
+            new CommandOutput(p.GetValue(json), stdout)));
+
+        return new Command("dev-ca", "A development PKI (root, issuing intermediate) and leaves, marked DEVELOPMENT ONLY.") { init, issue };
     }
 }
