@@ -15,6 +15,7 @@ internal static class MtlsCommandLine
         root.Subcommands.Add(Explain(json, stdout));
         root.Subcommands.Add(Inspect(json, stdout));
         root.Subcommands.Add(DevCa(json, stdout));
+        root.Subcommands.Add(Probe(json, stdout));
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -41,6 +42,12 @@ internal static class MtlsCommandLine
             }
 
             return ExitCodes.Usage;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or InvalidOperationException)
+        {
+            // Whatever the command did not foresee is a failure with its message, not a crash with a stack trace.
+            stderr.WriteLine($"error: {ex.Message}");
+            return ExitCodes.Failed;
         }
     }
 
@@ -142,5 +149,24 @@ internal static class MtlsCommandLine
             new CommandOutput(p.GetValue(json), stdout)));
 
         return new Command("dev-ca", "A development PKI (root, issuing intermediate) and leaves, marked DEVELOPMENT ONLY.") { init, issue };
+    }
+
+    private static Command Probe(Option<bool> json, TextWriter stdout)
+    {
+        var url = new Argument<string>("https://host:port") { Description = "The server to probe." };
+        var cert = new Option<string>("--cert") { Description = "Our certificate: PEM (leaf, then its intermediates) or PFX.", Required = true };
+        var key = new Option<string>("--key") { Description = "Our PEM private key, when --cert holds none." };
+        var ca = new Option<string>("--ca") { Description = "The pinned CA bundle the server's certificate must chain to.", Required = true };
+        var expected = new Option<string>("--expected-server") { Description = "The identity the server must carry (default: the host name)." };
+        var password = new Option<string>("--password") { Description = "The password of a PFX --cert." };
+        var command = new Command("probe", "Connect as an mTLS client: the handshake, the verdict on the server, and whether it accepted our certificate.")
+        {
+            url, cert, key, ca, expected, password,
+        };
+        command.SetAction((p, cancellationToken) => ProbeCommand.RunAsync(
+            new ProbeCommand.Request(p.GetValue(url)!, p.GetValue(cert)!, p.GetValue(key), p.GetValue(ca)!, p.GetValue(expected), p.GetValue(password)),
+            new CommandOutput(p.GetValue(json), stdout),
+            cancellationToken));
+        return command;
     }
 }
