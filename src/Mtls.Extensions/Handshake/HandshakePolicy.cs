@@ -226,6 +226,16 @@ public sealed class HandshakePolicy
             }
         }
 
+        // A known client reconnecting with the same intermediates: under this policy's trust snapshot and options the
+        // verdict is a function of the leaf, what was sent and the time, so until it expires it is a lookup. SslStream has
+        // already built its chain; nothing is judged twice.
+        if (_verdicts.TryGetValue((hash, hostName), out var again) && _time.GetUtcNow() < again.ValidUntil && SameAsSent(again.Intermediates, leaf, sent, sentCount))
+        {
+            _metrics?.Validated(Role, MtlsRejectionReason.None);
+            var repeated = new PeerChain(hash, PeerChain.Share(leaf), again.Intermediates);
+            return Record(new HandshakeVerdict(again.Result, false, repeated, again.ValidUntil));
+        }
+
         var result = _validator.ValidateBuiltChain(leaf, chain, Trust, Role, PeerOptions, hostName);
         if (!result.IsValid)
         {
@@ -250,7 +260,7 @@ public sealed class HandshakePolicy
         }
 
         var validUntil = ValidUntil(accepted);
-        Keep(accepted.LeafHash, hostName, result, validUntil);
+        Keep(accepted, hostName, result, validUntil);
         return Record(new HandshakeVerdict(result, false, accepted, validUntil));
     }
 
@@ -269,7 +279,7 @@ public sealed class HandshakePolicy
         var result = _validator.Validate(chain.Leaf, chain.IntermediatesCollection(), Trust, Role, PeerOptions, hostName);
         if (result.IsValid)
         {
-            Keep(chain.LeafHash, hostName, result, ValidUntil(chain));
+            Keep(chain, hostName, result, ValidUntil(chain));
         }
 
         return result;
@@ -323,14 +333,14 @@ public sealed class HandshakePolicy
         return true;
     }
 
-    private void Keep(string leafHash, string? host, PeerValidationResult result, DateTimeOffset validUntil)
+    private void Keep(PeerChain chain, string? host, PeerValidationResult result, DateTimeOffset validUntil)
     {
         if (_verdicts.Count >= VerdictCapacity)
         {
             _verdicts.Clear();
         }
 
-        _verdicts[(leafHash, host)] = new CachedVerdict(result, validUntil);
+        _verdicts[(chain.LeafHash, host)] = new CachedVerdict(result, validUntil, chain.IntermediatesArray);
     }
 
     private HandshakeVerdict Record(HandshakeVerdict verdict)
@@ -339,5 +349,6 @@ public sealed class HandshakePolicy
         return verdict;
     }
 
-    private sealed record CachedVerdict(PeerValidationResult Result, DateTimeOffset ValidUntil);
+    /// <summary>An accepted verdict and the intermediates it was reached with (the same array every connection of the peer shares).</summary>
+    private sealed record CachedVerdict(PeerValidationResult Result, DateTimeOffset ValidUntil, X509Certificate2[] Intermediates);
 }

@@ -13,7 +13,7 @@ internal sealed class PeerChain
     {
         LeafHash = leafHash;
         Leaf = leaf;
-        Intermediates = intermediates;
+        IntermediatesArray = intermediates;
         var notAfter = leaf.NotAfter;
         foreach (var intermediate in intermediates)
         {
@@ -30,7 +30,10 @@ internal sealed class PeerChain
 
     public X509Certificate2 Leaf { get; }
 
-    public IReadOnlyList<X509Certificate2> Intermediates { get; }
+    public IReadOnlyList<X509Certificate2> Intermediates => IntermediatesArray;
+
+    /// <summary>Gets the intermediates as the array they are kept in (interned: shared by the peer's connections).</summary>
+    public X509Certificate2[] IntermediatesArray { get; }
 
     /// <summary>Gets the earliest notAfter of the leaf and the intermediates.</summary>
     public DateTimeOffset NotAfter { get; }

@@ -200,4 +200,46 @@ public sealed class HandshakePolicyTests : IDisposable
         Assert.True(lastValid.IsValid, lastValid.Message);
         Assert.Equal(MtlsRejectionReason.Expired, firstRefused.Reason);
     }
+
+    [Fact]
+    public void Judge_KnownLeafSameIntermediates_VerdictIsALookupUntilItExpires()
+    {
+        var policy = CreateSut(new PeerChainCache());
+        using var leaf = _issuing.IssueLeaf("short", o => o.ForClient().WithSpiffeId(Orders).ValidBetween(_time.GetUtcNow().AddMinutes(-1), _time.GetUtcNow().AddHours(1)));
+        using var first = Sent(policy, leaf.IntermediatesCollection().ToArray());
+        first.Build(leaf.PublicCopy());
+        var accepted = policy.Judge(leaf.PublicCopy(), first, resumptionOffered: false);
+        using var second = Sent(policy, leaf.IntermediatesCollection().ToArray());
+        second.Build(leaf.PublicCopy());
+
+        var again = policy.Judge(leaf.PublicCopy(), second, resumptionOffered: false);
+        _time.SetUtcNow(accepted.ValidUntil);
+        using var third = Sent(policy, leaf.IntermediatesCollection().ToArray());
+        third.Build(leaf.PublicCopy());
+        var afterExpiry = policy.Judge(leaf.PublicCopy(), third, resumptionOffered: false);
+
+        Assert.True(accepted.Result.IsValid, accepted.Result.Message);
+        Assert.Same(accepted.Result, again.Result);
+        Assert.Equal(accepted.ValidUntil, again.ValidUntil);
+        Assert.NotNull(again.Chain);
+        Assert.Equal(MtlsRejectionReason.Expired, afterExpiry.Result.Reason);
+    }
+
+    [Fact]
+    public void Judge_KnownLeafOtherIntermediates_IsJudgedAgain()
+    {
+        var policy = CreateSut(new PeerChainCache());
+        using var leaf = _issuing.IssueClient("orders", Orders);
+        using var other = TestPki.CreateRoot("Unpinned Root", timeProvider: _time);
+        using var full = Sent(policy, leaf.IntermediatesCollection().ToArray());
+        full.Build(leaf.PublicCopy());
+        var accepted = policy.Judge(leaf.PublicCopy(), full, resumptionOffered: false);
+        using var withExtra = Sent(policy, [.. leaf.IntermediatesCollection(), other.PublicCopy()]);
+        withExtra.Build(leaf.PublicCopy());
+
+        var again = policy.Judge(leaf.PublicCopy(), withExtra, resumptionOffered: false);
+
+        Assert.True(again.Result.IsValid, again.Result.Message);
+        Assert.NotSame(accepted.Result, again.Result);
+    }
 }
