@@ -112,6 +112,8 @@ internal static class HandshakeBreakdown
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {times[repetitions / 2]:F1} | {times[0]:F1}–{times[^1]:F1} | {bytes} |"));
         }
 
+        var last = measuredPolicy.Judge(leaves[0], chains[0], resumptionOffered: false).Result;
+        Console.Error.WriteLine($"// measured policy after the run: {last.Reason} {last.Message}");
         tracker.Dispose();
         foreach (var chain in chains)
         {
