@@ -35,7 +35,7 @@ echo "== resumed vs full handshakes (${REPETITIONS} repetitions x ${SECONDS_PER_
 
 echo "== where a full handshake's certificate work goes (in-process, thread CPU time) =="
 "${pin[@]}" dotnet benchmarks/Mtls.Extensions.Benchmarks/bin/Release/net10.0/Mtls.Extensions.Benchmarks.dll breakdown \
-  "${BREAKDOWN_ITERATIONS:-2000}" "${BREAKDOWN_REPETITIONS:-5}" > "$work/breakdown.md"
+  "${BREAKDOWN_ITERATIONS:-600}" "${BREAKDOWN_REPETITIONS:-5}" > "$work/breakdown.md"
 
 echo "== BenchmarkDotNet (short job) =="
 (cd "$work" && dotnet "$OLDPWD/benchmarks/Mtls.Extensions.Benchmarks/bin/Release/net10.0/Mtls.Extensions.Benchmarks.dll" \
