@@ -33,6 +33,10 @@ echo "== resumed vs full handshakes (${REPETITIONS} repetitions x ${SECONDS_PER_
 "${pin[@]}" dotnet benchmarks/Mtls.Extensions.LoadTest/bin/Release/net10.0/Mtls.Extensions.LoadTest.dll sessions \
   --seconds "$SECONDS_PER_PHASE" --repetitions "$REPETITIONS" --out "$work/sessions.md"
 
+echo "== where a full handshake's certificate work goes (in-process, thread CPU time) =="
+"${pin[@]}" dotnet benchmarks/Mtls.Extensions.Benchmarks/bin/Release/net10.0/Mtls.Extensions.Benchmarks.dll breakdown \
+  "${BREAKDOWN_ITERATIONS:-600}" "${BREAKDOWN_REPETITIONS:-5}" > "$work/breakdown.md"
+
 echo "== BenchmarkDotNet (short job) =="
 (cd "$work" && dotnet "$OLDPWD/benchmarks/Mtls.Extensions.Benchmarks/bin/Release/net10.0/Mtls.Extensions.Benchmarks.dll" \
   --filter '*' --job short --inProcess --exporters github --artifacts "$work/bdn" >"$work/bdn.log" 2>&1) || { tail -50 "$work/bdn.log"; exit 1; }
@@ -76,6 +80,13 @@ runtime="$(dotnet --list-runtimes | grep Microsoft.NETCore.App | tail -1 | awk '
   echo "does not pin. Server CPU from /proc/{pid}/stat over each phase, divided by completed handshakes."
   echo
   cat "$work/sessions.md"
+  echo
+  echo "## Where a full handshake's certificate work goes (\`Mtls.Extensions.Benchmarks breakdown\`)"
+  echo
+  echo "Each part in a bounded loop on one thread; thread CPU time (CLOCK_THREAD_CPUTIME_ID) and allocated bytes per operation,"
+  echo "medians of repetitions. Root -> issuing CA (sent, not pinned) -> client leaf with a SPIFFE ID, ECDSA P-256."
+  echo
+  cat "$work/breakdown.md"
   echo
   echo "## Micro-benchmarks (\`benchmarks/Mtls.Extensions.Benchmarks\`, BenchmarkDotNet short job)"
   echo

@@ -27,6 +27,8 @@ public class ValidatorBenchmarks
     private int _next;
     private X509Certificate2 _crossLeaf = null!;
     private X509Certificate2Collection _crossSent = null!;
+    private Infrastructure.HandshakePolicy _policy = null!;
+    private X509Chain _leafOnly = null!;
 
     /// <summary>Gets a value indicating whether the validator accepts the cross-signed chain (printed, since a build before the path builder refuses it).</summary>
     public bool CrossSignedAccepted { get; private set; }
@@ -62,6 +64,13 @@ public class ValidatorBenchmarks
         _crossLeaf = crossLeaf.PublicCopy();
         _crossSent = [migrating.PublicCopy(), crossSigned.PublicCopy()];
         CrossSignedAccepted = _validator.Validate(_crossLeaf, _crossSent, _trust, PeerRole.Client).IsValid;
+        _policy = new Infrastructure.HandshakePolicy(_validator, _trust, PeerRole.Client, new PeerValidationOptions(), MtlsResumption.Enabled, new Infrastructure.PeerChainCache(), TimeProvider.System, null);
+        _leafOnly = new X509Chain { ChainPolicy = _validator.CreateChainPolicy(_trust, PeerRole.Client, verificationTimeIgnored: true) };
+        _leafOnly.Build(_leaf.Certificate);
+        if (!_policy.Judge(_leaf.Certificate, _builtBySslStream, resumptionOffered: false).Result.IsValid || !_policy.Judge(_leaf.Certificate, _leafOnly, resumptionOffered: true).Result.IsValid)
+        {
+            throw new InvalidOperationException("The handshake policy does not accept the benchmark chain.");
+        }
         Console.WriteLine($"// cross-signed chain accepted: {CrossSignedAccepted}");
     }
 
@@ -74,6 +83,7 @@ public class ValidatorBenchmarks
         }
 
         _crossLeaf.Dispose();
+        _leafOnly.Dispose();
         _builtBySslStream.Dispose();
         _leaf.Dispose();
         _issuing.Dispose();
@@ -133,4 +143,12 @@ public class ValidatorBenchmarks
     /// <summary>A cross-signed intermediate sent in both versions, the unpinned one first (the platform alone refuses this chain).</summary>
     [Benchmark]
     public bool Validate_CrossSigned() => _validator.Validate(_crossLeaf, _crossSent, _trust, PeerRole.Client).IsValid;
+
+    /// <summary>A full handshake of a known client (same leaf, same intermediates, same trust snapshot): the policy's verdict is a lookup.</summary>
+    [Benchmark]
+    public bool Handshake_Full_KnownClient() => _policy.Judge(_leaf.Certificate, _builtBySslStream, resumptionOffered: false).Result.IsValid;
+
+    /// <summary>A resumed session (leaf only) of a known client re-judged against today's trust: a lookup, not a validation.</summary>
+    [Benchmark]
+    public bool Handshake_Resumed_KnownClient() => _policy.Judge(_leaf.Certificate, _leafOnly, resumptionOffered: true).Result.IsValid;
 }

@@ -157,7 +157,8 @@ public sealed class ConnectionLifetimeTests(TestPkiFixture pki) : IClassFixture<
         Assert.Empty(closed.GetMeasurementSnapshot());
         Assert.Equal("ok", await client.GetStringAsync("/ping"));   // still the same, still valid connection
 
-        time.Advance(TimeSpan.FromMinutes(1));
+        // Validation accepts the whole notAfter second (RFC 5280, one-second resolution): the connection ends when it ends.
+        time.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
         Assert.Equal(("certificate_expired", nameof(MtlsRejectionReason.Expired)), Closed(Assert.Single(closed.GetMeasurementSnapshot())));
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => client.GetStringAsync("/ping"));
     }

@@ -75,6 +75,9 @@ public sealed class ResumptionTests(TestPkiFixture pki) : IClassFixture<TestPkiF
     private static Task<(int, string)> SClientAsync(int port, string cert, string key, string version, string session, bool resume) =>
         ExternalProcess.RunAsync("openssl", ["s_client", "-connect", $"127.0.0.1:{port}", "-servername", "localhost", "-cert", cert, "-key", key, "-cert_chain", cert, "-CAfile", Path.Combine(Path.GetDirectoryName(cert)!, "ca.pem"), version, resume ? "-sess_in" : "-sess_out", session, "-ign_eof"], Request);
 
+    private static Task<(int, string)> SClientLeafOnlyAsync(int port, string cert, string key, string version, string? session = null) =>
+        ExternalProcess.RunAsync("openssl", ["s_client", "-connect", $"127.0.0.1:{port}", "-servername", "localhost", "-cert", cert, "-key", key, "-CAfile", Path.Combine(Path.GetDirectoryName(cert)!, "ca.pem"), version, .. session is null ? Array.Empty<string>() : ["-sess_in", session], "-ign_eof"], Request);
+
     private static Task WhenChangedAsync(Func<IChangeToken> token)
     {
         var changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -220,5 +223,50 @@ public sealed class ResumptionTests(TestPkiFixture pki) : IClassFixture<TestPkiF
         }
 
         Assert.All(Handshakes(handshakes), h => Assert.Equal((false, "ok"), h));
+    }
+
+    [InteropTheory("openssl")]
+    [InlineData("-tls1_3")]
+    [InlineData("-tls1_2")]
+    public async Task OpensslLeafOnly_AfterAnotherConnectionSentTheChain_FullHandshakeStillRefusedPartialChain(string flag)
+    {
+        using var host = new MtlsTestHost(pki);
+        host.StartServer();
+        using var handshakes = CollectHandshakes(host.Services);
+        var (cert, key) = Write(pki.Orders, "leaf-only-orders" + flag);
+
+        var (_, before) = await SClientLeafOnlyAsync(host.BaseAddress.Port, cert, key, flag);
+        var (_, withChain) = await SClientAsync(host.BaseAddress.Port, cert, key, flag, Path.Combine(pki.Directory, "session-leaf-only" + flag), resume: false);
+        var (_, after) = await SClientLeafOnlyAsync(host.BaseAddress.Port, cert, key, flag);
+
+        // One verdict per what the client sends, whatever other connections sent before: a full handshake is judged on
+        // what its peer sent (plus the pinned CAs); remembered intermediates serve resumed sessions only.
+        Assert.DoesNotContain("HTTP/1.1 200", before, StringComparison.Ordinal);
+        Assert.True(withChain.Contains("HTTP/1.1 200", StringComparison.Ordinal), withChain);
+        Assert.DoesNotContain("HTTP/1.1 200", after, StringComparison.Ordinal);
+        var partial = nameof(MtlsRejectionReason.PartialChain);
+        Assert.Equal([(false, partial), (false, "ok"), (false, partial)], Handshakes(handshakes));
+    }
+
+    [InteropFact("openssl")]
+    public async Task OpensslSessIn_LeafNeverAccepted_ResumedSessionIsRejectedWithTheFullHandshakesReason()
+    {
+        // Allow: the refused handshake completes, so the client holds a session to resume.
+        using var host = new MtlsTestHost(pki, new Dictionary<string, string?> { ["Mtls:Server:ClientCertificateMode"] = "Allow" });
+        host.StartServer();
+        using var handshakes = CollectHandshakes(host.Services);
+        var now = DateTimeOffset.UtcNow;
+        using var expired = pki.Issuing.IssueLeaf("expired-before", o => o.ForClient().WithSpiffeId(TestPkiFixture.OrdersId).ValidBetween(now.AddHours(-2), now.AddHours(-1)));
+        var (cert, key) = Write(expired, "never-accepted");
+        var session = Path.Combine(pki.Directory, "session-never-accepted");
+
+        var (_, full) = await SClientAsync(host.BaseAddress.Port, cert, key, "-tls1_3", session, resume: false);
+        var (_, resumed) = await SClientLeafOnlyAsync(host.BaseAddress.Port, cert, key, "-tls1_3", session);
+
+        Assert.Contains("New, TLSv1.3", full, StringComparison.Ordinal);
+        Assert.Contains("Reused, TLSv1.3", resumed, StringComparison.Ordinal);
+        Assert.DoesNotContain("HTTP/1.1 200", resumed, StringComparison.Ordinal);
+        var reason = nameof(MtlsRejectionReason.Expired);
+        Assert.Equal([(false, reason), (true, reason)], Handshakes(handshakes));
     }
 }

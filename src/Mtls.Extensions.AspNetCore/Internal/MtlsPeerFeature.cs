@@ -16,6 +16,9 @@ internal sealed class MtlsPeerFeature : IMtlsPeerFeature
     private string? _claimsIssuer;
     private CachedResult? _authenticated;
 
+    /// <summary>Gets or sets what the client's ClientHello offered towards resuming a session; <see langword="null"/> when not read.</summary>
+    public ResumptionOffer? Offer { get; set; }
+
     public PeerValidationResult? Result
     {
         get => _result;

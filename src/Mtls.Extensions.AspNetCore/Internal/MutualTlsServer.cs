@@ -132,6 +132,15 @@ internal sealed class MutualTlsServer : IDisposable
             https.SslProtocols = HandshakePolicy.Protocols;
         }
 
+        // Whether the client offered to resume a session: a handshake whose client offered nothing is a full handshake,
+        // judged on what the client sent, never with intermediates another connection sent (one replica, one verdict).
+        var previousHello = https.TlsClientHelloBytesCallback;
+        https.TlsClientHelloBytesCallback = (connection, hello) =>
+        {
+            previousHello?.Invoke(connection, hello);
+            FeatureOf(connection).Offer = ResumptionOffer.Read(hello);
+        };
+
         var previous = https.OnAuthenticate;
         https.OnAuthenticate = (connection, ssl) =>
         {
@@ -156,8 +165,7 @@ internal sealed class MutualTlsServer : IDisposable
 
         var policy = PolicyFor(trust);
         policy.Apply(ssl);
-        var feature = new MtlsPeerFeature();
-        connection.Features.Set<IMtlsPeerFeature>(feature);
+        var feature = FeatureOf(connection);
         var remote = RejectionLogLimiter.Describe(connection.RemoteEndPoint);
         var judge = policy.CreateCallback(
             (_, verdict) =>
@@ -168,7 +176,8 @@ internal sealed class MutualTlsServer : IDisposable
                     Track(connection, verdict);
                 }
             },
-            acceptInvalid: Mode == MtlsClientCertificateMode.Allow);
+            acceptInvalid: Mode == MtlsClientCertificateMode.Allow,
+            resumptionOffered: sender => feature.Offer is { } offer && sender is System.Net.Security.SslStream ssl ? offer.MayResume(ssl.SslProtocol) : null);
         // The rejection log counts distinct remote addresses per reason: the validator learns this peer's.
         ssl.RemoteCertificateValidationCallback = (sender, certificate, chain, errors) =>
         {
@@ -181,6 +190,18 @@ internal sealed class MutualTlsServer : IDisposable
 
             return accepted;
         };
+    }
+
+    private static MtlsPeerFeature FeatureOf(ConnectionContext connection)
+    {
+        if (connection.Features.Get<IMtlsPeerFeature>() is MtlsPeerFeature existing)
+        {
+            return existing;
+        }
+
+        var feature = new MtlsPeerFeature();
+        connection.Features.Set<IMtlsPeerFeature>(feature);
+        return feature;
     }
 
     /// <summary>

@@ -174,16 +174,37 @@ public sealed class HandshakePolicy
     /// <param name="acceptInvalid">Whether a rejected peer still completes the handshake (authorization decides later).</param>
     /// <returns>The callback for <c>RemoteCertificateValidationCallback</c>.</returns>
     public RemoteCertificateValidationCallback CreateCallback(Action<object, HandshakeVerdict>? onVerdict, bool acceptInvalid = false) =>
+        CreateCallback(onVerdict, acceptInvalid, resumptionOffered: null);
+
+    /// <summary>
+    /// As <see cref="CreateCallback(Action{object, HandshakeVerdict}, bool)"/>, told whether the peer offered to resume a
+    /// session: a handshake whose peer offered nothing (no TLS 1.3 pre-shared key, no TLS 1.2 ticket or session id) is a
+    /// full handshake, judged on what the peer sent and the pinned CAs, never with intermediates remembered from another
+    /// connection.
+    /// </summary>
+    /// <param name="onVerdict">Called with the callback's sender (the <see cref="SslStream"/>) and the verdict, or <see langword="null"/>.</param>
+    /// <param name="acceptInvalid">Whether a rejected peer still completes the handshake (authorization decides later).</param>
+    /// <param name="resumptionOffered">Tells, from the callback's sender, whether the peer offered to resume; returns <see langword="null"/> when unknown (the handshake may have resumed). <see langword="null"/>: always unknown.</param>
+    /// <returns>The callback for <c>RemoteCertificateValidationCallback</c>.</returns>
+    public RemoteCertificateValidationCallback CreateCallback(Action<object, HandshakeVerdict>? onVerdict, bool acceptInvalid, Func<object, bool?>? resumptionOffered) =>
         (sender, certificate, chain, _) =>
         {
             var host = _checkHostName ? (sender as SslStream)?.TargetHostName : null;
-            var verdict = Judge(certificate, chain, host);
+            var verdict = Judge(certificate, chain, host, resumptionOffered?.Invoke(sender));
             onVerdict?.Invoke(sender, verdict);
             return verdict.Result.IsValid || acceptInvalid;
         };
 
     /// <summary>Judges the peer of one handshake, from what SslStream handed the validation callback.</summary>
-    internal HandshakeVerdict Judge(X509Certificate? certificate, X509Chain? chain, string? hostName = null)
+    /// <param name="certificate">The peer's leaf.</param>
+    /// <param name="chain">The chain SslStream built (its extra store holds what the peer sent).</param>
+    /// <param name="hostName">The host the peer is judged for (client side), or <see langword="null"/>.</param>
+    /// <param name="resumptionOffered">
+    /// Whether the peer offered to resume a session (a TLS 1.3 pre-shared key, a TLS 1.2 ticket or session id), or
+    /// <see langword="null"/> when unknown. A handshake whose peer offered nothing is a full handshake: it is judged on
+    /// what the peer sent (plus the pinned CAs) and never with remembered intermediates.
+    /// </param>
+    internal HandshakeVerdict Judge(X509Certificate? certificate, X509Chain? chain, string? hostName = null, bool? resumptionOffered = null)
     {
         var leaf = certificate as X509Certificate2 ?? (certificate is null ? null : X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
         if (leaf is null)
@@ -194,24 +215,43 @@ public sealed class HandshakePolicy
         var hash = PeerChain.Hash(leaf);
         var sent = chain?.ChainPolicy.ExtraStore;
         var sentCount = PeerChain.CountIntermediates(leaf, sent);
-        if (sentCount == 0 && _chains.TryGet(hash, out var known) && known.Length > 0)
+        if (sentCount == 0 && resumptionOffered != false)
         {
-            // A resumed session: the handshake carries the leaf only. Judge it with the intermediates of its full handshake.
-            var resumed = new PeerChain(hash, X509CertificateLoader.LoadCertificate(leaf.RawDataMemory.Span), known);
-            return Record(new HandshakeVerdict(Revalidate(resumed, hostName), true, resumed, ValidUntil(resumed)));
+            // Perhaps a resumed session: its handshake carries the leaf only. Judge it with the intermediates of its full
+            // handshake, accepted or refused, so that it gets the verdict (and the reason) a full handshake would get now.
+            if ((_chains.TryGet(hash, out var known) || _chains.TryGetRefused(hash, out known)) && known.Length > 0)
+            {
+                var resumed = new PeerChain(hash, PeerChain.Share(leaf), known);
+                return Record(new HandshakeVerdict(Revalidate(resumed, hostName), true, resumed, ValidUntil(resumed)));
+            }
+        }
+
+        // A known client reconnecting with the same intermediates: under this policy's trust snapshot and options the
+        // verdict is a function of the leaf, what was sent and the time, so until it expires it is a lookup. SslStream has
+        // already built its chain; nothing is judged twice.
+        if (_verdicts.TryGetValue((hash, hostName), out var again) && _time.GetUtcNow() < again.ValidUntil && SameAsSent(again.Intermediates, leaf, sent, sentCount))
+        {
+            _metrics?.Validated(Role, MtlsRejectionReason.None);
+            var repeated = new PeerChain(hash, PeerChain.Share(leaf), again.Intermediates);
+            return Record(new HandshakeVerdict(again.Result, false, repeated, again.ValidUntil));
         }
 
         var result = _validator.ValidateBuiltChain(leaf, chain, Trust, Role, PeerOptions, hostName);
         if (!result.IsValid)
         {
+            if (sentCount > 0)
+            {
+                _chains.RememberRefused(PeerChain.Copy(hash, leaf, sent, PeerOptions.MaxChainDepth + 1));
+            }
+
             return Record(new HandshakeVerdict(result, false, null, default));
         }
 
-        // The same peer reconnecting sends the same intermediates: reuse the interned copies instead of parsing them again.
+        // The same peer reconnecting sends the same intermediates: reuse the interned copies instead of copying them again.
         PeerChain accepted;
         if (_chains.TryGet(hash, out var cached) && SameAsSent(cached, leaf, sent, sentCount))
         {
-            accepted = new PeerChain(hash, X509CertificateLoader.LoadCertificate(leaf.RawDataMemory.Span), cached);
+            accepted = new PeerChain(hash, PeerChain.Share(leaf), cached);
         }
         else
         {
@@ -220,13 +260,13 @@ public sealed class HandshakePolicy
         }
 
         var validUntil = ValidUntil(accepted);
-        Keep(accepted.LeafHash, hostName, result, validUntil);
+        Keep(accepted, hostName, result, validUntil);
         return Record(new HandshakeVerdict(result, false, accepted, validUntil));
     }
 
     /// <summary>
     /// Judges a known chain against this policy's trust and options at the current time: a resumed session, or an open
-    /// connection after a change. An accepted verdict of this policy is reused until the chain's earliest notAfter.
+    /// connection after a change. An accepted verdict of this policy is reused until <see cref="ValidUntil"/>: for an unchanged trust snapshot and a known leaf, a resumed session costs a lookup.
     /// </summary>
     internal PeerValidationResult Revalidate(PeerChain chain, string? hostName = null)
     {
@@ -239,13 +279,17 @@ public sealed class HandshakePolicy
         var result = _validator.Validate(chain.Leaf, chain.IntermediatesCollection(), Trust, Role, PeerOptions, hostName);
         if (result.IsValid)
         {
-            Keep(chain.LeafHash, hostName, result, ValidUntil(chain));
+            Keep(chain, hostName, result, ValidUntil(chain));
         }
 
         return result;
     }
 
-    /// <summary>Gets when an accepted chain stops being valid: its earliest notAfter, the pinned anchors included.</summary>
+    /// <summary>
+    /// Gets when an accepted chain stops being valid: one second after its earliest notAfter, the pinned anchors included,
+    /// because validation accepts the whole notAfter second (RFC 5280 §4.1.2.5, one-second resolution): the first instant
+    /// a full handshake would be refused, so that a connection's end and the validator's verdict agree.
+    /// </summary>
     internal DateTimeOffset ValidUntil(PeerChain chain)
     {
         var until = chain.NotAfter;
@@ -262,7 +306,7 @@ public sealed class HandshakePolicy
             }
         }
 
-        return until;
+        return until.AddSeconds(1);
     }
 
     private static bool SameAsSent(X509Certificate2[] known, X509Certificate2 leaf, X509Certificate2Collection? sent, int sentCount)
@@ -289,14 +333,14 @@ public sealed class HandshakePolicy
         return true;
     }
 
-    private void Keep(string leafHash, string? host, PeerValidationResult result, DateTimeOffset validUntil)
+    private void Keep(PeerChain chain, string? host, PeerValidationResult result, DateTimeOffset validUntil)
     {
         if (_verdicts.Count >= VerdictCapacity)
         {
             _verdicts.Clear();
         }
 
-        _verdicts[(leafHash, host)] = new CachedVerdict(result, validUntil);
+        _verdicts[(chain.LeafHash, host)] = new CachedVerdict(result, validUntil, chain.IntermediatesArray);
     }
 
     private HandshakeVerdict Record(HandshakeVerdict verdict)
@@ -305,5 +349,6 @@ public sealed class HandshakePolicy
         return verdict;
     }
 
-    private sealed record CachedVerdict(PeerValidationResult Result, DateTimeOffset ValidUntil);
+    /// <summary>An accepted verdict and the intermediates it was reached with (the same array every connection of the peer shares).</summary>
+    private sealed record CachedVerdict(PeerValidationResult Result, DateTimeOffset ValidUntil, X509Certificate2[] Intermediates);
 }

@@ -1,6 +1,6 @@
 namespace Mtls.Extensions.Infrastructure;
 
-/// <summary>What one handshake decided about its peer; handed to the callback of <see cref="HandshakePolicy.CreateCallback"/>.</summary>
+/// <summary>What one handshake decided about its peer; handed to the callback of <see cref="HandshakePolicy.CreateCallback(Action{object, HandshakeVerdict}, bool)"/>.</summary>
 /// <remarks>Infrastructure for the sibling packages and for hosts that run their own SslStream.</remarks>
 public sealed class HandshakeVerdict
 {
@@ -21,7 +21,7 @@ public sealed class HandshakeVerdict
     public bool Resumed { get; }
 
     /// <summary>Gets when an accepted peer stops being valid.</summary>
-    /// <value>When accepted: the earliest notAfter of the leaf, its intermediates and the anchors (a connection should end then); otherwise <see langword="default"/>.</value>
+    /// <value>When accepted: one second after the earliest notAfter of the leaf, its intermediates and the anchors, the first instant validation refuses the chain (a connection should end then); otherwise <see langword="default"/>.</value>
     public DateTimeOffset ValidUntil { get; }
 
     /// <summary>Gets the peer's leaf and intermediates when accepted: what the connection is judged again with when trust changes.</summary>

@@ -190,7 +190,8 @@ public sealed class PeerConnectionTracker : IDisposable
                 return;
             }
 
-            Close(expired: true, MtlsRejectionReason.Expired, $"the certificate chain of the peer expired at {until:u}; no connection outlives its peer's certificate.");
+            // until is one second after the notAfter second (validation accepts that whole second).
+            Close(expired: true, MtlsRejectionReason.Expired, $"the certificate chain of the peer expired at {until.AddSeconds(-1):u}; no connection outlives its peer's certificate.");
         }
     }
 }

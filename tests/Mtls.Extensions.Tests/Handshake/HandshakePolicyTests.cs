@@ -73,7 +73,7 @@ public sealed class HandshakePolicyTests : IDisposable
         Assert.False(first.Resumed);
         Assert.True(resumed.Result.IsValid, resumed.Result.Message);
         Assert.True(resumed.Resumed);
-        Assert.Equal(leaf.Certificate.NotAfter.ToUniversalTime(), resumed.ValidUntil.UtcDateTime);
+        Assert.Equal(leaf.Certificate.NotAfter.ToUniversalTime().AddSeconds(1), resumed.ValidUntil.UtcDateTime);
     }
 
     [Fact]
@@ -143,5 +143,103 @@ public sealed class HandshakePolicyTests : IDisposable
         Assert.False(cache.TryGet(PeerChain.Hash(a.Certificate), out _));
         Assert.True(cache.TryGet(PeerChain.Hash(c.Certificate), out var intermediates));
         Assert.Single(intermediates);
+    }
+
+    [Fact]
+    public void Judge_LeafOnlyFullHandshakeAfterAnotherSentTheChain_IsPartialChain()
+    {
+        var chains = new PeerChainCache();
+        var policy = CreateSut(chains);
+        using var leaf = _issuing.IssueClient("orders", Orders);
+        using var full = Sent(policy, leaf.IntermediatesCollection().ToArray());
+        full.Build(leaf.PublicCopy());
+        Assert.True(policy.Judge(leaf.PublicCopy(), full, resumptionOffered: false).Result.IsValid);
+        using var leafOnly = Sent(policy);
+        leafOnly.Build(leaf.PublicCopy());
+
+        var verdict = policy.Judge(leaf.PublicCopy(), leafOnly, resumptionOffered: false);
+
+        Assert.Equal(MtlsRejectionReason.PartialChain, verdict.Result.Reason);
+        Assert.False(verdict.Resumed);
+    }
+
+    [Fact]
+    public void Judge_ResumedLeafOfARefusedFullHandshake_HasTheFullHandshakesReason()
+    {
+        var policy = CreateSut(new PeerChainCache());
+        using var leaf = _issuing.IssueLeaf("expired", o => o.ForClient().WithSpiffeId(Orders).ValidBetween(_time.GetUtcNow().AddHours(-2), _time.GetUtcNow().AddHours(-1)));
+        using var full = Sent(policy, leaf.IntermediatesCollection().ToArray());
+        full.Build(leaf.PublicCopy());
+        Assert.Equal(MtlsRejectionReason.Expired, policy.Judge(leaf.PublicCopy(), full, resumptionOffered: false).Result.Reason);
+        using var leafOnly = Sent(policy);
+        leafOnly.Build(leaf.PublicCopy());
+
+        var verdict = policy.Judge(leaf.PublicCopy(), leafOnly, resumptionOffered: true);
+
+        Assert.Equal(MtlsRejectionReason.Expired, verdict.Result.Reason);
+        Assert.True(verdict.Resumed);
+    }
+
+    [Fact]
+    public void Judge_Accepted_ValidUntilIsTheFirstInstantValidationRefuses()
+    {
+        var policy = CreateSut(new PeerChainCache());
+        using var leaf = _issuing.IssueLeaf("short", o => o.ForClient().WithSpiffeId(Orders).ValidBetween(_time.GetUtcNow().AddMinutes(-1), _time.GetUtcNow().AddHours(1)));
+        using var full = Sent(policy, leaf.IntermediatesCollection().ToArray());
+        full.Build(leaf.PublicCopy());
+        var accepted = policy.Judge(leaf.PublicCopy(), full);
+        var notAfter = new DateTimeOffset(leaf.Certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero);
+
+        // The whole notAfter second is valid; the connection ends when a full handshake would be refused, not before.
+        _time.SetUtcNow(accepted.ValidUntil - TimeSpan.FromMilliseconds(1));
+        var lastValid = new PeerCertificateValidator(_time).Validate(leaf.Certificate, leaf.IntermediatesCollection(), _root.ToTrustBundle(), PeerRole.Client);
+        _time.SetUtcNow(accepted.ValidUntil);
+        var firstRefused = new PeerCertificateValidator(_time).Validate(leaf.Certificate, leaf.IntermediatesCollection(), _root.ToTrustBundle(), PeerRole.Client);
+
+        Assert.Equal(notAfter.AddSeconds(1), accepted.ValidUntil);
+        Assert.True(lastValid.IsValid, lastValid.Message);
+        Assert.Equal(MtlsRejectionReason.Expired, firstRefused.Reason);
+    }
+
+    [Fact]
+    public void Judge_KnownLeafSameIntermediates_VerdictIsALookupUntilItExpires()
+    {
+        var policy = CreateSut(new PeerChainCache());
+        using var leaf = _issuing.IssueLeaf("short", o => o.ForClient().WithSpiffeId(Orders).ValidBetween(_time.GetUtcNow().AddMinutes(-1), _time.GetUtcNow().AddHours(1)));
+        using var first = Sent(policy, leaf.IntermediatesCollection().ToArray());
+        first.Build(leaf.PublicCopy());
+        var accepted = policy.Judge(leaf.PublicCopy(), first, resumptionOffered: false);
+        using var second = Sent(policy, leaf.IntermediatesCollection().ToArray());
+        second.Build(leaf.PublicCopy());
+
+        var again = policy.Judge(leaf.PublicCopy(), second, resumptionOffered: false);
+        _time.SetUtcNow(accepted.ValidUntil);
+        using var third = Sent(policy, leaf.IntermediatesCollection().ToArray());
+        third.Build(leaf.PublicCopy());
+        var afterExpiry = policy.Judge(leaf.PublicCopy(), third, resumptionOffered: false);
+
+        Assert.True(accepted.Result.IsValid, accepted.Result.Message);
+        Assert.Same(accepted.Result, again.Result);
+        Assert.Equal(accepted.ValidUntil, again.ValidUntil);
+        Assert.NotNull(again.Chain);
+        Assert.Equal(MtlsRejectionReason.Expired, afterExpiry.Result.Reason);
+    }
+
+    [Fact]
+    public void Judge_KnownLeafOtherIntermediates_IsJudgedAgain()
+    {
+        var policy = CreateSut(new PeerChainCache());
+        using var leaf = _issuing.IssueClient("orders", Orders);
+        using var other = TestPki.CreateRoot("Unpinned Root", timeProvider: _time);
+        using var full = Sent(policy, leaf.IntermediatesCollection().ToArray());
+        full.Build(leaf.PublicCopy());
+        var accepted = policy.Judge(leaf.PublicCopy(), full, resumptionOffered: false);
+        using var withExtra = Sent(policy, [.. leaf.IntermediatesCollection(), other.PublicCopy()]);
+        withExtra.Build(leaf.PublicCopy());
+
+        var again = policy.Judge(leaf.PublicCopy(), withExtra, resumptionOffered: false);
+
+        Assert.True(again.Result.IsValid, again.Result.Message);
+        Assert.NotSame(accepted.Result, again.Result);
     }
 }
