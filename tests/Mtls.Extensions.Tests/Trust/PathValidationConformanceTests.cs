@@ -474,6 +474,71 @@ public sealed class PathValidationConformanceTests : IDisposable
         ClientUnder(Intermediate(ca, "Constrained CA"), leaf);
 
     [Fact]
+    public void Rfc5280NameConstraints_2048SubtreesAgainst2048Sans_RefusedByTheBudgetQuickly()
+    {
+        // RFC 5280 §4.2.1.10 sets no bound; Go and webpki do. 2,048 permitted + 2,048 excluded subtrees against 2,048 SANs
+        // cost 0.8-4 s per validation (and were accepted) before the budget.
+        var ca = Intermediate(o =>
+        {
+            for (var i = 0; i < 2048; i++)
+            {
+                o.PermittedDnsSubtrees.Add($"n{i}.example.org");
+                o.ExcludedDnsSubtrees.Add($"x{i}.example.net");
+            }
+        }, "Constrained CA");
+        var leaf = Leaf(o =>
+        {
+            for (var i = 0; i < 2048; i++)
+            {
+                o.WithDnsNames($"s{i}.n{i}.example.org");
+            }
+        }, ca);
+        var sut = Sut();
+        var fastest = TimeSpan.MaxValue;
+        PeerValidationResult? result = null;
+        for (var run = 0; run < 3; run++)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            result = sut.Validate(leaf.PublicCopy(), leaf.IntermediatesCollection(), _trust, PeerRole.Client);
+            fastest = clock.Elapsed < fastest ? clock.Elapsed : fastest;
+        }
+
+        Rejected(result!, MtlsRejectionReason.NameConstraintsTooComplex, "name-constraint comparisons");
+        Assert.True(fastest < TimeSpan.FromMilliseconds(50), $"refused in {fastest.TotalMilliseconds} ms");
+    }
+
+    [Fact]
+    public void Rfc5280NameConstraints_WithinTheBudget_StillJudged() =>
+        Accepted(UnderConstraints(o => { o.PermittedDnsSubtrees.Add("example.org"); o.PermittedSubtrees.Add("uri:example.org"); }, o => o.WithDnsNames([.. Enumerable.Range(0, 100).Select(i => $"s{i}.example.org")])));
+
+    [Fact]
+    public void Rfc5280Rfc822Name_TwoAtSignsUnderAnEmailConstraint_Rejected() =>
+        // §4.2.1.6: an rfc822Name is a Mailbox; invalid@address@example.com is none, so it cannot be inside example.com.
+        Rejected(UnderConstraints(o => o.PermittedSubtrees.Add("email:example.org"), o => o.Emails.Add("invalid@address@example.org")), MtlsRejectionReason.NameConstraintsViolated, "invalid@address@example.org");
+
+    [Fact]
+    public void Rfc5280Rfc822Name_ValidMailboxUnderAnEmailConstraint_Accepted() =>
+        Accepted(UnderConstraints(o => o.PermittedSubtrees.Add("email:example.org"), o => o.Emails.Add("first.last@example.org")));
+
+    [Fact]
+    public void Rfc5280Rfc822Name_SpaceInLocalPartUnderAnExcludedConstraint_Rejected() =>
+        Rejected(UnderConstraints(o => o.ExcludedSubtrees.Add("email:evil.org"), o => o.Emails.Add("a b@example.org")), MtlsRejectionReason.NameConstraintsViolated);
+
+    [Fact]
+    public void Rfc5280NameConstraints_UriHostWithTrailingDotAgainstExcluded_Rejected() =>
+        // spiffe://evil.org./… is no way around an excluded evil.org.
+        Rejected(UnderConstraints(o => o.ExcludedSubtrees.Add("uri:evil.org"), o => o.Uris.Add("spiffe://evil.org./ns/x")), MtlsRejectionReason.NameConstraintsViolated);
+
+    [Fact]
+    public void Rfc5280PolicyConstraints_NotCritical_Rejected() =>
+        // §4.2.1.11: conforming CAs MUST mark policyConstraints critical. inhibitPolicyMapping [1] 0.
+        Rejected(ClientUnder(Intermediate(o => o.ExtraExtensions.Add(Raw("2.5.29.36", false, 0x30, 0x03, 0x81, 0x01, 0x00)))), MtlsRejectionReason.MalformedExtension, "policyConstraints");
+
+    [Fact]
+    public void Rfc5280PolicyConstraints_Critical_Accepted() =>
+        Accepted(ClientUnder(Intermediate(o => o.ExtraExtensions.Add(Raw("2.5.29.36", true, 0x30, 0x03, 0x81, 0x01, 0x00)))));
+
+    [Fact]
     public void Rfc5280NameConstraints_DnsPermitted_Accepted() =>
         Accepted(UnderConstraints(o => o.PermittedDnsSubtrees.Add("example.org"), o => o.WithDnsNames("orders.example.org")));
 

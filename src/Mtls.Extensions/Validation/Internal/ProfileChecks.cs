@@ -15,6 +15,7 @@ internal static class ProfileChecks
         ("Well-formed extensions (RFC 5280 §4.2)", WellFormedExtensions),
         ("Serial number (RFC 5280 §4.1.2.2)", SerialNumber),
         ("Basic constraints (RFC 5280 §4.2.1.9, §6.1.4 k)", BasicConstraints),
+        ("Policy constraints critical (RFC 5280 §4.2.1.11)", PolicyConstraintsCritical),
         ("Leaf is not a CA", LeafIsNotCa),
         ("Key usage (RFC 5280 §4.2.1.3)", KeyUsage),
         ("Key identifiers (RFC 5280 §4.2.1.1, §4.2.1.2)", KeyIdentifiers),
@@ -151,6 +152,19 @@ internal static class ProfileChecks
             if (bc is { IsCa: false, PathLength: not null })
             {
                 return new(MtlsRejectionReason.InvalidBasicConstraints, $"{Who(c, i)} sets a path length constraint without CA=true (RFC 5280 §4.2.1.9)");
+            }
+        }
+
+        return null;
+    }
+
+    private static Violation? PolicyConstraintsCritical(PathContext c)
+    {
+        for (var i = 0; i < c.AnchorIndex; i++)
+        {
+            if (c.Path[i].Extensions.Any(e => !e.Critical && e.Oid == X509Oids.PolicyConstraints))
+            {
+                return new(MtlsRejectionReason.MalformedExtension, $"{Who(c, i)} has a policyConstraints extension that is not critical (RFC 5280 §4.2.1.11: MUST be critical)");
             }
         }
 
@@ -331,6 +345,24 @@ internal static class ProfileChecks
         if (c.Leaf.NameConstraints is not null && c.Path.Length > 1)
         {
             return new(MtlsRejectionReason.InvalidNameConstraints, "is an end-entity certificate carrying name constraints (RFC 5280 §4.2.1.10: only in CA certificates)");
+        }
+
+        // Bounded work: the product of names and subtrees is counted before anything is compared.
+        long cost = 0;
+        for (var i = c.AnchorIndex; i >= 1; i--)
+        {
+            if (c.Path[i].NameConstraints is { } bounded)
+            {
+                for (var j = i - 1; j >= 0; j--)
+                {
+                    cost += NameConstraintsEvaluator.Cost(bounded, c.Path[j]);
+                }
+            }
+        }
+
+        if (cost > NameConstraintsEvaluator.ComparisonBudget)
+        {
+            return new(MtlsRejectionReason.NameConstraintsTooComplex, $"is rejected: its path needs {cost} name-constraint comparisons (names × subtrees); at most {NameConstraintsEvaluator.ComparisonBudget} are made");
         }
 
         for (var i = c.AnchorIndex; i >= 1; i--)
