@@ -431,6 +431,28 @@ public sealed class PeerCertificateValidatorTests : IDisposable
     }
 
     [Fact]
+    public void Validate_ClientWildcardSanAgainstASpecificAllowedPeer_IdentityNotAllowed()
+    {
+        // Whoever holds a shared *.example.org certificate is not orders.example.org (issue 22 item 4).
+        using var wildcard = _issuing.IssueLeaf("shared", o => o.ForClient().WithDnsNames("*.example.org"));
+        var options = new PeerValidationOptions();
+        options.AllowedPeers.Add(PeerIdentityPattern.Parse("orders.example.org"));
+
+        AssertRejected(CreateSut().Validate(wildcard.PublicCopy(), wildcard.IntermediatesCollection(), _trust, PeerRole.Client, options), MtlsRejectionReason.IdentityNotAllowed);
+    }
+
+    [Fact]
+    public void Validate_ServerWildcardSanAgainstExpectedServer_AcceptedAsRfc6125()
+    {
+        using var wildcard = _issuing.IssueLeaf("shared", o => o.ForServer().WithDnsNames("*.example.org"));
+        var options = new PeerValidationOptions();
+        options.AllowedPeers.Add(PeerIdentityPattern.Parse("orders.example.org"));
+
+        Assert.True(CreateSut().Validate(wildcard.PublicCopy(), wildcard.IntermediatesCollection(), _trust, PeerRole.Server, options).IsValid);
+        Assert.True(CreateSut().Validate(wildcard.PublicCopy(), wildcard.IntermediatesCollection(), _trust, PeerRole.Server, null, "orders.example.org").IsValid);
+    }
+
+    [Fact]
     public void Validate_ClientOfAForeignCaWithoutItsRoot_UntrustedRootNamingTheIssuerAndKeyIdentifier()
     {
         // Issue 24 item 10: a foreign client is UntrustedRoot whether or not it sends its root, so dashboards see them all.
