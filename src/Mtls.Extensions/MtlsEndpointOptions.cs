@@ -52,6 +52,14 @@ public abstract class MtlsEndpointOptions
     public bool AllowMissingExtendedKeyUsage { get; set; }
 
     /// <summary>
+    /// Gets or sets the profile and the strictness of the peer certificate check (<c>Validation:*</c>): every rule that
+    /// can be relaxed or bound, under the names a rejection sentence cites.
+    /// </summary>
+    /// <value>The <see cref="MtlsValidationProfile.Rfc5280"/> profile with every rule on.</value>
+    [ValidateObjectMembers]
+    public MtlsValidationOptions Validation { get; set; } = new();
+
+    /// <summary>
     /// Gets or sets whether TLS sessions with the peer are resumed (<c>Resumption</c>). A resumed session is accepted exactly
     /// when a full handshake with that peer would be now: its chain from the full handshake is judged against the current
     /// trust, time and allowed identities. <see cref="MtlsResumption.Disabled"/> makes every connection a full handshake.

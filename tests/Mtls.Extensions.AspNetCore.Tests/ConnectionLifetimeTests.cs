@@ -78,7 +78,7 @@ public sealed class ConnectionLifetimeTests(TestPkiFixture pki) : IClassFixture<
         using var otherRoot = TestPki.CreateRoot("Other Root");
         FileWriter.WriteAtomically(caPath, otherRoot.ExportCertificatePem());
         await closed.WaitForMeasurementsAsync(1, TimeSpan.FromSeconds(15));
-        Assert.Equal(("trust_changed", nameof(MtlsRejectionReason.PartialChain)), Closed(Assert.Single(closed.GetMeasurementSnapshot())));
+        Assert.Equal(("trust_changed", nameof(MtlsRejectionReason.UntrustedRoot)), Closed(Assert.Single(closed.GetMeasurementSnapshot())));
 
         slow.Release.SetResult();
         using var response = await inFlight;
@@ -138,7 +138,7 @@ public sealed class ConnectionLifetimeTests(TestPkiFixture pki) : IClassFixture<
         Assert.Contains("first 200 ok", output, StringComparison.Ordinal);
         Assert.Contains("slow 200 done connection: close", output, StringComparison.Ordinal);
         Assert.Contains("closed True", output, StringComparison.Ordinal);
-        Assert.Equal(("trust_changed", nameof(MtlsRejectionReason.PartialChain)), Closed(Assert.Single(closed.GetMeasurementSnapshot())));
+        Assert.Equal(("trust_changed", nameof(MtlsRejectionReason.UntrustedRoot)), Closed(Assert.Single(closed.GetMeasurementSnapshot())));
         Directory.Delete(dir, recursive: true);
     }
 

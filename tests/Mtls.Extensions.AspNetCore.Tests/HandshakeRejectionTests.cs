@@ -93,7 +93,7 @@ public sealed class HandshakeRejectionTests(TestPkiFixture pki) : IClassFixture<
             }
 
             case "unknown-issuer-not-sent":
-                return Leaf(Ca(TestPki.CreateRoot("Other Root")), MtlsRejectionReason.PartialChain, Client);
+                return Leaf(Ca(TestPki.CreateRoot("Other Root")), MtlsRejectionReason.UntrustedRoot, Client);
             case "rogue-ca-same-name":
                 return Leaf(Ca(TestPki.CreateRoot("Fleet Root")), MtlsRejectionReason.UntrustedRoot, Client);
             case "expired-leaf":
@@ -117,7 +117,7 @@ public sealed class HandshakeRejectionTests(TestPkiFixture pki) : IClassFixture<
             case "sha1-signed-leaf":
                 return Leaf(pki.Issuing, MtlsRejectionReason.WeakSignatureAlgorithm, o => { Client(o); o.SignatureHash = HashAlgorithmName.SHA1; });
             case "missing-intermediate":
-                return Leaf(pki.Issuing, MtlsRejectionReason.PartialChain, Client, sendChain: false);
+                return Leaf(pki.Issuing, MtlsRejectionReason.UntrustedRoot, Client, sendChain: false); // a fresh server does not know the issuing CA: its issuer is not pinned
             case "intermediate-not-ca":
                 return Leaf(Ca(pki.Root.CreateIntermediate("Not A CA", o => o.IsCa = false)), MtlsRejectionReason.IntermediateNotCa, Client);
             case "path-length-exceeded":

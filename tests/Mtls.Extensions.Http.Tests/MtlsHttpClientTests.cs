@@ -48,8 +48,8 @@ public sealed class MtlsHttpClientTests(ClientPki pki) : IClassFixture<ClientPki
 
         var error = await Assert.ThrowsAsync<MtlsHandshakeException>(() => provider.GetRequiredService<IHttpClientFactory>().CreateClient(Name).GetAsync(new Uri("/whoami", UriKind.Relative)));
 
-        // The impostor's issuer is neither pinned nor sent: the chain cannot reach a pinned anchor.
-        Assert.Equal(MtlsRejectionReason.PartialChain, error.Reason);
+        // The impostor's issuer is neither pinned nor sent: a CA not trusted here (issue 24 item 10).
+        Assert.Equal(MtlsRejectionReason.UntrustedRoot, error.Reason);
         Assert.Equal(MtlsHandshakeSide.Client, error.RejectedBy);
         Assert.Equal(Name, error.ClientName);
         Assert.Contains("CN=Other Root", error.Message, StringComparison.Ordinal);

@@ -34,7 +34,7 @@ public sealed class NginxInteropTests(ClientPki pki) : IClassFixture<ClientPki>
         var error = await Assert.ThrowsAsync<MtlsHandshakeException>(() => provider.GetRequiredService<IHttpClientFactory>().CreateClient(Name).GetAsync(new Uri("/", UriKind.Relative)));
 
         Assert.Equal(MtlsHandshakeSide.Client, error.RejectedBy);
-        Assert.Equal(MtlsRejectionReason.PartialChain, error.Reason);
+        Assert.Equal(MtlsRejectionReason.UntrustedRoot, error.Reason);
         Assert.Contains("CN=Other Root", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, nginx.RequestsLogged);
     }

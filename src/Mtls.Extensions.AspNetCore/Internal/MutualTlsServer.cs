@@ -248,7 +248,11 @@ internal sealed class MutualTlsServer : IDisposable
             allowed.Add(($"{path}:AllowedPeers:{i}", options.AllowedPeers[i]));
         }
 
-        return HandshakePolicy.BuildPeerOptions(new PeerPolicySettings(options.AllowMissingExtendedKeyUsage, options.MaxChainDepth, options.RequireSpiffeId, allowed));
+        return HandshakePolicy.BuildPeerOptions(new PeerPolicySettings(options.AllowMissingExtendedKeyUsage, options.MaxChainDepth, options.RequireSpiffeId, allowed)
+        {
+            Validation = options.Validation,
+            ConfigurationPath = path,
+        });
     }
 
     public void Dispose()

@@ -177,7 +177,11 @@ internal sealed class MtlsClientHandlerPool : IDisposable
     private static (PeerValidationOptions Options, bool CheckHostName) BuildPeerOptions(MtlsHttpClientOptions options, string path)
     {
         var expected = MtlsHttpClientDefaults.SplitExpectedServer(options.ExpectedServer).Select(e => ($"{path}:ExpectedServer", e)).ToList();
-        var peer = HandshakePolicy.BuildPeerOptions(new PeerPolicySettings(options.AllowMissingExtendedKeyUsage, options.MaxChainDepth, RequireSpiffeId: false, expected));
+        var peer = HandshakePolicy.BuildPeerOptions(new PeerPolicySettings(options.AllowMissingExtendedKeyUsage, options.MaxChainDepth, RequireSpiffeId: false, expected)
+        {
+            Validation = options.Validation,
+            ConfigurationPath = path,
+        });
         return (peer, peer.AllowedPeers.Count == 0);
     }
 

@@ -101,11 +101,20 @@ public sealed class HandshakePolicy
     public static PeerValidationOptions BuildPeerOptions(PeerPolicySettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
+        var validation = settings.Validation ?? new MtlsValidationOptions();
         var peer = new PeerValidationOptions
         {
             AllowMissingExtendedKeyUsage = settings.AllowMissingExtendedKeyUsage,
             MaxChainDepth = settings.MaxChainDepth,
             RequireSpiffeId = settings.RequireSpiffeId,
+            Profile = validation.Profile,
+            AllowMissingKeyIdentifiers = validation.AllowMissingKeyIdentifiers,
+            AllowCommonNameNotInSubjectAltNames = validation.AllowCommonNameNotInSubjectAltNames,
+            MinimumRsaKeySize = validation.MinimumRsaKeySize,
+            MaxCandidatePaths = validation.MaxCandidatePaths,
+            MaxSignatureVerifications = validation.MaxSignatureVerifications,
+            MaxPeerIntermediates = validation.MaxPeerIntermediates,
+            ConfigurationPath = settings.ConfigurationPath,
         };
         foreach (var (key, value) in settings.AllowedPeers)
         {

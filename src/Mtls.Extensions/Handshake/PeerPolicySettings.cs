@@ -14,4 +14,13 @@ public sealed record PeerPolicySettings(
     bool AllowMissingExtendedKeyUsage,
     int MaxChainDepth,
     bool RequireSpiffeId,
-    IReadOnlyList<(string Key, string Value)> AllowedPeers);
+    IReadOnlyList<(string Key, string Value)> AllowedPeers)
+{
+    /// <summary>Gets the endpoint's <c>Validation</c> section: the profile and every relax option.</summary>
+    /// <value>The default is <see langword="null"/>: the defaults apply.</value>
+    public MtlsValidationOptions? Validation { get; init; }
+
+    /// <summary>Gets the configuration section of the endpoint (<c>Mtls:Clients:inventory</c>), for the keys rejection sentences name.</summary>
+    /// <value>The default is <see langword="null"/>: options are named by their property names.</value>
+    public string? ConfigurationPath { get; init; }
+}

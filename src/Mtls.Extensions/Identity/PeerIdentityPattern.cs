@@ -5,7 +5,7 @@ namespace Mtls.Extensions;
 
 /// <summary>
 /// One allowed (or expected) peer identity: an exact SPIFFE ID, every ID in a trust domain, every ID under
-/// a SPIFFE path prefix, a DNS name (matched against DNS SANs, wildcards honoured; never the CN), an IP
+/// a SPIFFE path prefix, a DNS name (matched against DNS SANs, never the CN; a wildcard SAN honoured for a server only, a client's matched literally), an IP
 /// address, or an exact subject distinguished name.
 /// </summary>
 public sealed class PeerIdentityPattern : IEquatable<PeerIdentityPattern>
@@ -130,7 +130,7 @@ public sealed class PeerIdentityPattern : IEquatable<PeerIdentityPattern>
             : new(PeerIdentityPatternKind.SpiffeIdPathPrefix, id.ToString());
     }
 
-    /// <summary>Creates a pattern matching a DNS SAN (wildcard SANs honoured, never the CN).</summary>
+    /// <summary>Creates a pattern matching a DNS SAN (never the CN; a server's wildcard SAN honoured, a client's matched literally).</summary>
     /// <param name="dnsName">The DNS name.</param>
     /// <returns>The pattern.</returns>
     public static PeerIdentityPattern ForDnsName(string dnsName)
@@ -148,10 +148,21 @@ public sealed class PeerIdentityPattern : IEquatable<PeerIdentityPattern>
         return new(PeerIdentityPatternKind.Subject, subject.Trim());
     }
 
-    /// <summary>Determines whether an identity matches this pattern.</summary>
+    /// <summary>
+    /// Determines whether a client's identity matches this pattern. DNS names match literally (case-insensitive, a trailing
+    /// dot ignored): a wildcard SAN such as <c>*.example.org</c> never satisfies a specific name such as
+    /// <c>orders.example.org</c>, so whoever holds a shared wildcard certificate cannot be any peer under it.
+    /// </summary>
     /// <param name="identity">The identity.</param>
     /// <returns><see langword="true"/> on a match.</returns>
-    public bool Matches(PeerIdentity identity)
+    /// <exception cref="ArgumentNullException"><paramref name="identity"/> is <see langword="null"/>.</exception>
+    public bool Matches(PeerIdentity identity) => Matches(identity, PeerRole.Client);
+
+    /// <summary>
+    /// Determines whether an identity of a peer in <paramref name="role"/> matches this pattern: a server's wildcard DNS SAN
+    /// keeps its RFC 6125 meaning (it covers one leftmost label); a client's DNS SANs match literally.
+    /// </summary>
+    internal bool Matches(PeerIdentity identity, PeerRole role)
     {
         ArgumentNullException.ThrowIfNull(identity);
         switch (Kind)
@@ -171,7 +182,7 @@ public sealed class PeerIdentityPattern : IEquatable<PeerIdentityPattern>
             case PeerIdentityPatternKind.DnsName:
                 foreach (var name in identity.DnsNames)
                 {
-                    if (DnsMatches(name, Value))
+                    if (role == PeerRole.Server ? DnsMatches(name, Value) : DnsEquals(name, Value))
                     {
                         return true;
                     }
@@ -212,6 +223,10 @@ public sealed class PeerIdentityPattern : IEquatable<PeerIdentityPattern>
 
     /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(Kind, StringComparer.Ordinal.GetHashCode(Value));
+
+    /// <summary>Compares a certificate DNS SAN with a name literally: a wildcard SAN equals only the same wildcard.</summary>
+    internal static bool DnsEquals(string sanName, string name) =>
+        string.Equals(sanName.TrimEnd('.'), name.TrimEnd('.'), StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Matches a certificate DNS SAN (possibly a left-most wildcard) against a host name.</summary>
     internal static bool DnsMatches(string sanName, string host)

@@ -132,4 +132,7 @@ public enum MtlsRejectionReason
     /// peer gave up mid-handshake.
     /// </summary>
     HandshakeFailed,
+
+    /// <summary>Name-constraint evaluation would exceed its work budget (names × subtrees along the path); the path is refused without it.</summary>
+    NameConstraintsTooComplex,
 }

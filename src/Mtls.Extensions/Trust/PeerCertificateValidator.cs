@@ -191,7 +191,7 @@ public sealed class PeerCertificateValidator
                 if (extra.Count > options.MaxPeerIntermediates + 1)
                 {
                     return PeerValidationResult.Failure(role, MtlsRejectionReason.PathBuildingLimitExceeded,
-                        $"The {Describe(role)} certificate {name} came with {extra.Count} other certificates; at most {options.MaxPeerIntermediates} are considered (MaxPeerIntermediates).", identity);
+                        $"The {Describe(role)} certificate {name} came with {extra.Count} other certificates; at most {options.MaxPeerIntermediates} are considered ({options.ValidationKey(nameof(PeerValidationOptions.MaxPeerIntermediates))}).", identity);
                 }
 
                 foreach (var certificate in extra)
@@ -267,14 +267,28 @@ public sealed class PeerCertificateValidator
         var now = _time.GetUtcNow();
         var builder = new PathBuilder(cache, pool, preverified, now, options.MaxCandidatePaths, options.MaxSignatureVerifications);
         PeerValidationResult? firstFailure = null;
+        var furthest = -1;
         PeerValidationResult? accepted = null;
         builder.Build(leaf, path =>
         {
+            // Of several failed candidate paths, the one that passed the most rules is reported (the first on a tie),
+            // not the last one discarded.
             var context = new PathContext(path, role, options, now);
-            var violation = ProfileChecks.Run(context) ?? RevocationCheck(context, identity) ?? IdentityChecks(context, identity, expectedHostName);
+            var violation = ProfileChecks.Run(context, out var passed);
+            if (violation is null)
+            {
+                violation = RevocationCheck(context, identity) ?? IdentityChecks(context, identity, expectedHostName);
+                passed++;
+            }
+
             if (violation is { } v)
             {
-                firstFailure ??= Fail(v.Reason, $"The {Describe(role)} certificate {name} {v.Text.TrimStart()}.");
+                if (passed > furthest)
+                {
+                    furthest = passed;
+                    firstFailure = Fail(v.Reason, $"The {Describe(role)} certificate {name} {v.Text.TrimStart()}.");
+                }
+
                 return false;
             }
 
@@ -291,7 +305,7 @@ public sealed class PeerCertificateValidator
         if (builder.LimitExceeded)
         {
             return Fail(MtlsRejectionReason.PathBuildingLimitExceeded,
-                $"The {Describe(role)} certificate {name} is rejected: path building stopped after {builder.PathsOffered} candidate paths and {builder.SignaturesVerified} signature verifications (MaxCandidatePaths {options.MaxCandidatePaths}, MaxSignatureVerifications {options.MaxSignatureVerifications}){(firstFailure is null ? "" : $"; the first path failed with {firstFailure.Reason}")}.");
+                $"The {Describe(role)} certificate {name} is rejected: path building stopped after {builder.PathsOffered} candidate paths and {builder.SignaturesVerified} signature verifications ({options.ValidationKey(nameof(PeerValidationOptions.MaxCandidatePaths))} {options.MaxCandidatePaths}, {options.ValidationKey(nameof(PeerValidationOptions.MaxSignatureVerifications))} {options.MaxSignatureVerifications}){(firstFailure is null ? "" : $"; the path that got furthest failed with {firstFailure.Reason}")}.");
         }
 
         return firstFailure ?? Unanchored(leaf, identity, builder, cache, trust, role);
@@ -327,7 +341,8 @@ public sealed class PeerCertificateValidator
         {
             foreach (var pattern in options.AllowedPeers)
             {
-                if (pattern.Matches(identity))
+                // A client's wildcard SAN never stands in for a specific allowed peer; a server's keeps its RFC 6125 meaning.
+                if (pattern.Matches(identity, role))
                 {
                     return null;
                 }
@@ -341,11 +356,6 @@ public sealed class PeerCertificateValidator
             if (!MatchesHost(identity, expectedHostName))
             {
                 return new(MtlsRejectionReason.NameMismatch, $"is not valid for host '{expectedHostName}': its DNS/IP SANs are [{string.Join(", ", identity.DnsNames.Concat(identity.IpAddresses.Select(a => a.ToString())))}] (the CN is never used)");
-            }
-
-            if (role == PeerRole.Server && !options.AllowCommonNameNotInSubjectAltNames && ProfileChecks.CommonNameInSubjectAltNames(context.Leaf) is { } cn)
-            {
-                return cn;
             }
         }
 
@@ -387,8 +397,18 @@ public sealed class PeerCertificateValidator
 
         if (!top.IsSelfIssued)
         {
-            return Refuse(MtlsRejectionReason.PartialChain,
-                $"The {Describe(role)} certificate {name} does not chain to a pinned CA: the issuer {topIssuer} of {top.SubjectText} is not pinned and was not sent by the peer: either the peer's CA is not trusted here, or the peer must send its intermediates (nothing is ever downloaded). Pinned: {trust.Describe()}{malformedAnchors}.", identity);
+            // The top issuer is not a pinned anchor. Only an issuer known to chain to a pinned anchor (one of this snapshot's
+            // accepted paths) makes this a missing intermediate; any other is a foreign CA, reported as UntrustedRoot so
+            // that every foreign client is seen under one reason.
+            var keyId = top.AuthorityKeyId?.KeyId is { } aki ? $"key identifier {Convert.ToHexString(aki.AsSpan(0, Math.Min(aki.Length, 32)))}{(aki.Length > 32 ? "…" : "")}" : "no authority key identifier";
+            if (cache.IsKnownIntermediate(top.Issuer.Span, top.AuthorityKeyId?.KeyId))
+            {
+                return Refuse(MtlsRejectionReason.PartialChain,
+                    $"The {Describe(role)} certificate {name} does not chain to a pinned CA: the issuer {topIssuer} ({keyId}) of {top.SubjectText} is an intermediate below a pinned CA, but the peer did not send it: the peer must send its intermediates (nothing is ever downloaded). Pinned: {trust.Describe()}{malformedAnchors}.", identity);
+            }
+
+            return Refuse(MtlsRejectionReason.UntrustedRoot,
+                $"The {Describe(role)} certificate {name} does not chain to a pinned CA: {top.SubjectText} was issued by {topIssuer} ({keyId}), which is not pinned and was not sent by the peer: a CA not trusted here (if it is an intermediate below a pinned CA, the peer must send it; nothing is ever downloaded). Pinned: {trust.Describe()}{malformedAnchors}.", identity);
         }
 
         return Refuse(MtlsRejectionReason.UntrustedRoot,

@@ -3,6 +3,10 @@ namespace Mtls.Extensions;
 /// <summary>How strictly peer certificates are judged, beyond chaining to a pinned CA.</summary>
 public sealed class PeerValidationOptions
 {
+    /// <summary>Gets or sets the rules the peer's path is judged by.</summary>
+    /// <value>The default is <see cref="MtlsValidationProfile.Rfc5280"/>: the common name is never a reason to refuse.</value>
+    public MtlsValidationProfile Profile { get; set; } = MtlsValidationProfile.Rfc5280;
+
     /// <summary>Gets or sets a value indicating whether a leaf without any extended key usage is accepted.</summary>
     /// <value>The default is <see langword="false"/>: the leaf must carry clientAuth (client) or serverAuth (server).</value>
     public bool AllowMissingExtendedKeyUsage { get; set; }
@@ -35,10 +39,11 @@ public sealed class PeerValidationOptions
     public bool AllowMissingKeyIdentifiers { get; set; }
 
     /// <summary>
-    /// Gets or sets a value indicating whether a server certificate matched by host name may carry a common name that is
-    /// not among its SANs (CA/B BR §7.1.4.3). The CN is never used as an identity either way.
+    /// Gets or sets a value indicating whether, under <see cref="MtlsValidationProfile.WebPki"/>, a server certificate may
+    /// carry a common name that is not among its SANs (CA/B BR §7.1.4.3). The CN is never used as an identity either way,
+    /// and the <see cref="MtlsValidationProfile.Rfc5280"/> profile never looks at it.
     /// </summary>
-    /// <value>The default is <see langword="false"/>: rejected with <see cref="MtlsRejectionReason.CommonNameNotInSubjectAltNames"/>.</value>
+    /// <value>The default is <see langword="false"/>: under WebPki, rejected with <see cref="MtlsRejectionReason.CommonNameNotInSubjectAltNames"/>.</value>
     public bool AllowCommonNameNotInSubjectAltNames { get; set; }
 
     /// <summary>Gets or sets how many complete candidate paths (leaf to a pinned anchor) are judged before giving up.</summary>
@@ -55,6 +60,20 @@ public sealed class PeerValidationOptions
 
     /// <summary>Gets or sets the revocation data (denylist, CRLs) checked by the validator's revocation step.</summary>
     internal Internal.RevocationPolicy Revocation { get; set; } = Internal.RevocationPolicy.None;
+
+    /// <summary>
+    /// Gets or sets the configuration section these options were mapped from (<c>Mtls:Clients:inventory</c>), so that a
+    /// rejection names the option that relaxes it by the key that sets it; <see langword="null"/> when set in code only.
+    /// </summary>
+    internal string? ConfigurationPath { get; set; }
+
+    /// <summary>The key of an option of the <c>Validation</c> section: <c>Mtls:Server:Validation:AllowMissingKeyIdentifiers</c>.</summary>
+    internal string ValidationKey(string option) =>
+        string.IsNullOrEmpty(ConfigurationPath) ? $"{nameof(PeerValidationOptions)}.{option}" : $"{ConfigurationPath}:Validation:{option}";
+
+    /// <summary>The key of an option of the endpoint itself: <c>Mtls:Server:MaxChainDepth</c>.</summary>
+    internal string EndpointKey(string option) =>
+        string.IsNullOrEmpty(ConfigurationPath) ? $"{nameof(PeerValidationOptions)}.{option}" : $"{ConfigurationPath}:{option}";
 
     internal bool SpiffeRequired
     {

@@ -117,7 +117,7 @@ public sealed class ObservabilityTests : IDisposable
         var measurements = collector.GetMeasurementSnapshot();
         Assert.Equal(3, measurements.Count);
         Assert.Single(measurements, m => (string?)m.Tags["mtls.validation.result"] == "success" && (string?)m.Tags["mtls.peer.role"] == "client");
-        Assert.Single(measurements, m => m.Tags.TryGetValue("error.type", out var r) && (string?)r == "PartialChain");
+        Assert.Single(measurements, m => m.Tags.TryGetValue("error.type", out var r) && (string?)r == "UntrustedRoot");
         Assert.Single(measurements, m => m.Tags.TryGetValue("error.type", out var r) && (string?)r == "NoCertificate");
         Assert.All(measurements, m => Assert.DoesNotContain(m.Tags.Values, v => v is string s && s.Contains(stranger.ThumbprintSha256, StringComparison.Ordinal)));
 
@@ -126,7 +126,7 @@ public sealed class ObservabilityTests : IDisposable
         Assert.Single(rejected);
         // A peer without any certificate logs below a rejected certificate (event 203, Information).
         Assert.Equal(LogLevel.Information, Assert.Single(logs, l => l.Id.Id == 203).Level);
-        Assert.Contains(rejected, l => l.Message.Contains("PartialChain", StringComparison.Ordinal) && l.Message.Contains("CN=stranger", StringComparison.Ordinal));
+        Assert.Contains(rejected, l => l.Message.Contains("UntrustedRoot", StringComparison.Ordinal) && l.Message.Contains("CN=stranger", StringComparison.Ordinal));
         Assert.DoesNotContain(logs, l => l.Message.Contains("PRIVATE KEY", StringComparison.Ordinal));
     }
 

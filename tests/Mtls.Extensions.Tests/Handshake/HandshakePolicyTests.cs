@@ -77,7 +77,7 @@ public sealed class HandshakePolicyTests : IDisposable
     }
 
     [Fact]
-    public void Judge_LeafOnlyNeverSeenInAFullHandshake_IsPartialChain()
+    public void Judge_LeafOnlyNeverSeenInAFullHandshake_IsUntrustedRoot()
     {
         var policy = CreateSut(new PeerChainCache());
         using var leaf = _issuing.IssueClient("orders", Orders);
@@ -86,7 +86,8 @@ public sealed class HandshakePolicyTests : IDisposable
 
         var verdict = policy.Judge(leaf.PublicCopy(), chain);
 
-        Assert.Equal(MtlsRejectionReason.PartialChain, verdict.Result.Reason);
+        // Its issuer is neither pinned nor known below a pinned CA in this snapshot (issue 24 item 10).
+        Assert.Equal(MtlsRejectionReason.UntrustedRoot, verdict.Result.Reason);
         Assert.False(verdict.Resumed);
     }
 
@@ -107,7 +108,7 @@ public sealed class HandshakePolicyTests : IDisposable
         var verdict = next.Judge(leaf.PublicCopy(), resumedChain);
 
         Assert.True(verdict.Resumed);
-        Assert.Equal(MtlsRejectionReason.PartialChain, verdict.Result.Reason);
+        Assert.Equal(MtlsRejectionReason.UntrustedRoot, verdict.Result.Reason);
     }
 
     [Fact]

@@ -93,11 +93,28 @@ public sealed class PeerIdentityPatternTests : IDisposable
     [InlineData("*.example.com", "a.b.example.com", false)]
     [InlineData("*.example.com", "example.com", false)]
     [InlineData("inventory.example.com", "orders.example.com", false)]
-    public void PeerIdentityPattern_DnsName_MatchesDnsSansWildcardSanOneLabel(string san, string host, bool expected)
+    public void PeerIdentityPattern_DnsName_MatchesServerDnsSansWildcardSanOneLabel(string san, string host, bool expected)
     {
         using var leaf = _root.IssueLeaf("leaf", o => o.ForServer().WithDnsNames(san));
 
-        Assert.Equal(expected, PeerIdentityPattern.Parse(host).Matches(PeerIdentity.FromCertificate(leaf.Certificate)));
+        Assert.Equal(expected, PeerIdentityPattern.Parse(host).Matches(PeerIdentity.FromCertificate(leaf.Certificate), PeerRole.Server));
+    }
+
+    [Theory]
+    [InlineData("inventory.example.com", "inventory.example.com", true)]
+    [InlineData("inventory.example.com", "INVENTORY.example.com.", true)]
+    [InlineData("*.example.com", "inventory.example.com", false)]
+    [InlineData("*.example.com", "*.example.com", true)]
+    [InlineData("inventory.example.com", "*.example.com", false)]
+    public void PeerIdentityPattern_ClientDnsSan_MatchesLiterallyNeverThroughAWildcard(string san, string entry, bool expected)
+    {
+        // Whoever holds a shared *.example.com certificate is not orders.example.com; an entry that is itself a pattern
+        // matches the same pattern only.
+        using var leaf = _root.IssueLeaf("leaf", o => o.ForClient().WithDnsNames(san));
+        var identity = PeerIdentity.FromCertificate(leaf.Certificate);
+
+        Assert.Equal(expected, PeerIdentityPattern.Parse(entry).Matches(identity));
+        Assert.Equal(expected, PeerIdentityPattern.Parse(entry).Matches(identity, PeerRole.Client));
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Time.Testing;
 using Mtls.Extensions.Testing;
+using Mtls.Extensions.Validation.Internal;
 
 namespace Mtls.Extensions.Tests;
 
@@ -146,8 +147,13 @@ public sealed class PathValidationConformanceTests : IDisposable
         Rejected(ClientUnder(Intermediate(o => o.SerialNumber = [0x80, 0x01])), MtlsRejectionReason.InvalidSerialNumber, "Bad CA");
 
     [Fact]
-    public void Rfc5280SerialNumber_AnchorZero_RejectedNamingThePinnedCa() =>
-        Rejected(ClientUnderRoot(Root(o => o.SerialNumber = [0x00], "Zero Root")), MtlsRejectionReason.InvalidSerialNumber, "pinned CA CN=Zero Root");
+    public void Rfc5280TrustAnchor_PinnedRootWithSerialZero_Accepted() =>
+        // §6.1.1: the anchor is trusted for its name and key; how it was issued is not judged (Starfield Root G2 has serial 0).
+        Accepted(ClientUnderRoot(Root(o => o.SerialNumber = [0x00], "Zero Root")));
+
+    [Fact]
+    public void Rfc5280SerialNumber_IntermediateZero_RejectedNamingTheIntermediate() =>
+        Rejected(ClientUnder(Intermediate(o => o.SerialNumber = [0x00], "Zero CA")), MtlsRejectionReason.InvalidSerialNumber, "intermediate CN=Zero CA");
 
     // ---------- RFC 5280 §4.1.2.5 validity ----------
 
@@ -296,16 +302,21 @@ public sealed class PathValidationConformanceTests : IDisposable
         })), MtlsRejectionReason.MissingKeyIdentifier);
 
     [Fact]
-    public void CabfBrAuthorityKeyId_CaAkiWithIssuerAndSerial_Rejected() =>
-        Rejected(ClientUnder(Intermediate(o => o.AuthorityKeyIdentifierWithIssuerAndSerial = true)), MtlsRejectionReason.InvalidKeyIdentifier, "authorityCertIssuer");
+    public void CabfBrAuthorityKeyId_CaAkiWithIssuerAndSerialUnderWebPki_Rejected() =>
+        Rejected(ClientUnder(Intermediate(o => o.AuthorityKeyIdentifierWithIssuerAndSerial = true), options: Options(p => p.Profile = MtlsValidationProfile.WebPki)), MtlsRejectionReason.InvalidKeyIdentifier, "authorityCertIssuer");
+
+    [Fact]
+    public void CabfBrAuthorityKeyId_CaAkiWithIssuerAndSerialUnderRfc5280_Accepted() =>
+        Accepted(ClientUnder(Intermediate(o => o.AuthorityKeyIdentifierWithIssuerAndSerial = true)));
 
     [Fact]
     public void Rfc5280AuthorityKeyId_LeafAkiWithIssuerAndSerial_Accepted() =>
         Accepted(Client(Leaf(o => o.AuthorityKeyIdentifierWithIssuerAndSerial = true)));
 
     [Fact]
-    public void Rfc5280AuthorityKeyId_SelfSignedAkiDiffersFromSki_Rejected() =>
-        Rejected(ClientUnderRoot(Root(o => o.ExtraExtensions.Add(AuthorityKeyId([1, 2, 3, 4]))), null), MtlsRejectionReason.InvalidKeyIdentifier, "pinned CA");
+    public void Rfc5280TrustAnchor_PinnedRootAkiDiffersFromSki_Accepted() =>
+        // §6.1.1: the anchor's own key identifiers are not judged.
+        Accepted(ClientUnderRoot(Root(o => o.ExtraExtensions.Add(AuthorityKeyId([1, 2, 3, 4]))), null));
 
     [Fact]
     public void Rfc5280AuthorityKeyId_SelfSignedAkiEqualsSki_Accepted() =>
@@ -321,10 +332,11 @@ public sealed class PathValidationConformanceTests : IDisposable
         Rejected(Client(Leaf(o => { o.OmitExtensions.Add(Aki); o.ExtraExtensions.Add(AuthorityKeyId(KeyId(_issuing), critical: true)); })), MtlsRejectionReason.InvalidKeyIdentifier);
 
     [Fact]
-    public void Rfc5280AuthorityKeyId_PinnedIntermediateWithoutAki_RejectedNamingThePinnedCa()
+    public void Rfc5280TrustAnchor_PinnedIntermediateWithoutAki_Accepted()
     {
         var pinned = Intermediate(o => o.OmitExtensions.Add(Aki), "Pinned Issuing CA");
-        Rejected(Client(Leaf(issuer: pinned), trust: TrustBundle.Create([Keep(pinned.PublicCopy())])), MtlsRejectionReason.MissingKeyIdentifier, "pinned CA CN=Pinned Issuing CA");
+        // §6.1.1: a pinned intermediate is an anchor, trusted for its name and key; its own AKI is not judged.
+        Accepted(Client(Leaf(issuer: pinned), trust: TrustBundle.Create([Keep(pinned.PublicCopy())])));
     }
 
     // ---------- RFC 5280 §4.2.1.2 subject key identifier ----------
@@ -334,8 +346,10 @@ public sealed class PathValidationConformanceTests : IDisposable
         Rejected(ClientUnder(Intermediate(o => o.OmitExtensions.Add(Ski))), MtlsRejectionReason.MissingKeyIdentifier, "subjectKeyIdentifier");
 
     [Fact]
-    public void Rfc5280SubjectKeyId_RootWithoutSki_Rejected() =>
-        Rejected(ClientUnderRoot(Root(o => o.OmitExtensions.Add(Ski))), MtlsRejectionReason.MissingKeyIdentifier, "pinned CA");
+    public void Rfc5280TrustAnchor_PinnedRootWithoutSki_OnlyTheLeafsMissingAkiReported() =>
+        // The anchor's own missing SKI is not judged (§6.1.1); the leaf it issued without an AKI keyIdentifier still is.
+        Rejected(ClientUnderRoot(Root(o => o.OmitExtensions.Add(Ski))), MtlsRejectionReason.MissingKeyIdentifier, "has no authorityKeyIdentifier");
+
 
     [Fact]
     public void Rfc5280SubjectKeyId_RootWithoutSkiWhenMissingKeyIdentifiersAllowed_Accepted() =>
@@ -458,6 +472,71 @@ public sealed class PathValidationConformanceTests : IDisposable
 
     private PeerValidationResult UnderConstraints(Action<TestCertificateOptions> ca, Action<TestCertificateOptions> leaf) =>
         ClientUnder(Intermediate(ca, "Constrained CA"), leaf);
+
+    [Fact]
+    public void Rfc5280NameConstraints_ManySubtreesAgainstManySans_RefusedByTheBudgetQuickly()
+    {
+        // RFC 5280 §4.2.1.10 sets no bound; Go and webpki do. 2,048 permitted + 2,048 excluded subtrees against 2,048 SANs
+        // cost 0.8-4 s per validation (and were accepted) before the budget.
+        var ca = Intermediate(o =>
+        {
+            for (var i = 0; i < 2048; i++)
+            {
+                o.PermittedDnsSubtrees.Add($"n{i}.example.org");
+                o.ExcludedDnsSubtrees.Add($"x{i}.example.net");
+            }
+        }, "Constrained CA");
+        var leaf = Leaf(o =>
+        {
+            for (var i = 0; i < 2048; i++)
+            {
+                o.WithDnsNames($"s{i}.n{i}.example.org");
+            }
+        }, ca);
+        var sut = Sut();
+        var fastest = TimeSpan.MaxValue;
+        PeerValidationResult? result = null;
+        for (var run = 0; run < 3; run++)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            result = sut.Validate(leaf.PublicCopy(), leaf.IntermediatesCollection(), _trust, PeerRole.Client);
+            fastest = clock.Elapsed < fastest ? clock.Elapsed : fastest;
+        }
+
+        Rejected(result!, MtlsRejectionReason.NameConstraintsTooComplex, "name-constraint comparisons");
+        Assert.True(fastest < TimeSpan.FromMilliseconds(50), $"refused in {fastest.TotalMilliseconds} ms");
+    }
+
+    [Fact]
+    public void Rfc5280NameConstraints_WithinTheBudget_StillJudged() =>
+        Accepted(UnderConstraints(o => { o.PermittedDnsSubtrees.Add("example.org"); o.PermittedSubtrees.Add("uri:example.org"); }, o => o.WithDnsNames([.. Enumerable.Range(0, 100).Select(i => $"s{i}.example.org")])));
+
+    [Fact]
+    public void Rfc5280Rfc822Name_TwoAtSignsUnderAnEmailConstraint_Rejected() =>
+        // §4.2.1.6: an rfc822Name is a Mailbox; invalid@address@example.com is none, so it cannot be inside example.com.
+        Rejected(UnderConstraints(o => o.PermittedSubtrees.Add("email:example.org"), o => o.Emails.Add("invalid@address@example.org")), MtlsRejectionReason.NameConstraintsViolated, "invalid@address@example.org");
+
+    [Fact]
+    public void Rfc5280Rfc822Name_ValidMailboxUnderAnEmailConstraint_Accepted() =>
+        Accepted(UnderConstraints(o => o.PermittedSubtrees.Add("email:example.org"), o => o.Emails.Add("first.last@example.org")));
+
+    [Fact]
+    public void Rfc5280Rfc822Name_SpaceInLocalPartUnderAnExcludedConstraint_Rejected() =>
+        Rejected(UnderConstraints(o => o.ExcludedSubtrees.Add("email:evil.org"), o => o.Emails.Add("a b@example.org")), MtlsRejectionReason.NameConstraintsViolated);
+
+    [Fact]
+    public void Rfc5280NameConstraints_UriHostWithTrailingDotAgainstExcluded_Rejected() =>
+        // spiffe://evil.org./… is no way around an excluded evil.org.
+        Rejected(UnderConstraints(o => o.ExcludedSubtrees.Add("uri:evil.org"), o => o.Uris.Add("spiffe://evil.org./ns/x")), MtlsRejectionReason.NameConstraintsViolated);
+
+    [Fact]
+    public void Rfc5280PolicyConstraints_NotCritical_Rejected() =>
+        // §4.2.1.11: conforming CAs MUST mark policyConstraints critical. inhibitPolicyMapping [1] 0.
+        Rejected(ClientUnder(Intermediate(o => o.ExtraExtensions.Add(Raw("2.5.29.36", false, 0x30, 0x03, 0x81, 0x01, 0x00)))), MtlsRejectionReason.MalformedExtension, "policyConstraints");
+
+    [Fact]
+    public void Rfc5280PolicyConstraints_Critical_Accepted() =>
+        Accepted(ClientUnder(Intermediate(o => o.ExtraExtensions.Add(Raw("2.5.29.36", true, 0x30, 0x03, 0x81, 0x01, 0x00)))));
 
     [Fact]
     public void Rfc5280NameConstraints_DnsPermitted_Accepted() =>
@@ -757,13 +836,13 @@ public sealed class PathValidationConformanceTests : IDisposable
     }
 
     [Fact]
-    public void Rfc5280PathBuilding_CrossSignedLoopWithoutAnchor_TerminatesAsPartialChain()
+    public void Rfc5280PathBuilding_CrossSignedLoopWithoutAnchor_TerminatesAsUntrustedRoot()
     {
         var a = Root(name: "Loop A");
         var b = Root(name: "Loop B");
         var aByB = Keep(b.CrossSign(a));
         var bByA = Keep(a.CrossSign(b));
-        Rejected(Client(Leaf(issuer: a), sent: [Keep(aByB.PublicCopy()), Keep(bByA.PublicCopy())]), MtlsRejectionReason.PartialChain);
+        Rejected(Client(Leaf(issuer: a), sent: [Keep(aByB.PublicCopy()), Keep(bByA.PublicCopy())]), MtlsRejectionReason.UntrustedRoot);
     }
 
     [Fact]
@@ -806,34 +885,91 @@ public sealed class PathValidationConformanceTests : IDisposable
         Rejected(result, MtlsRejectionReason.PathBuildingLimitExceeded, "WrongUsage");
     }
 
-    // ---------- CA/B BR §7.1.4.3 the CN of a server certificate is among its SANs ----------
+    // ---------- profiles: Rfc5280 ignores the CN; WebPki adds the CA/B BR rules ----------
+
+    private static PeerValidationOptions WebPki(Action<PeerValidationOptions>? configure = null) => Options(p =>
+    {
+        p.Profile = MtlsValidationProfile.WebPki;
+        configure?.Invoke(p);
+    });
 
     [Fact]
-    public void CabfBrCommonName_NotInSans_Rejected() =>
-        Rejected(Server(Keep(_issuing.IssueLeaf("other", o => o.ForServer().WithDnsNames("api.example.org"))), "api.example.org"), MtlsRejectionReason.CommonNameNotInSubjectAltNames, "AllowCommonNameNotInSubjectAltNames");
+    public void Rfc5280Profile_ServerCnNotInSans_AcceptedAndCnNeverAnIdentity()
+    {
+        // The certificate openssl and cert-manager make: CN=inventory, SAN DNS:localhost, IP:127.0.0.1.
+        var leaf = Keep(_issuing.IssueLeaf("inventory", o => o.ForServer().WithDnsNames("localhost").WithIpAddresses(IPAddress.Loopback)));
+        Accepted(Server(leaf, "localhost"));
+        Accepted(Server(leaf, "127.0.0.1"));
+        Rejected(Server(leaf, "inventory"), MtlsRejectionReason.NameMismatch, "the CN is never used");
+    }
 
     [Fact]
-    public void CabfBrCommonName_NotInSansWhenRelaxed_Accepted() =>
-        Accepted(Server(Keep(_issuing.IssueLeaf("other", o => o.ForServer().WithDnsNames("api.example.org"))), "api.example.org", Options(p => p.AllowCommonNameNotInSubjectAltNames = true)));
+    public void CabfBrCommonName_NotInSansUnderWebPki_RejectedNamingTheOptionKeys() =>
+        Rejected(Server(Keep(_issuing.IssueLeaf("other", o => o.ForServer().WithDnsNames("api.example.org"))), "api.example.org", WebPki()), MtlsRejectionReason.CommonNameNotInSubjectAltNames, "PeerValidationOptions.AllowCommonNameNotInSubjectAltNames=true relaxes this");
 
     [Fact]
-    public void CabfBrCommonName_ComparedCaseInsensitively_Accepted() =>
-        Accepted(Server(Keep(_issuing.IssueLeaf("API.Example.ORG", o => o.ForServer().WithDnsNames("api.example.org"))), "api.example.org"));
+    public void CabfBrCommonName_NotInSansUnderWebPkiWhenRelaxed_Accepted() =>
+        Accepted(Server(Keep(_issuing.IssueLeaf("other", o => o.ForServer().WithDnsNames("api.example.org"))), "api.example.org", WebPki(p => p.AllowCommonNameNotInSubjectAltNames = true)));
 
     [Fact]
-    public void CabfBrCommonName_IpInCanonicalForm_Accepted() =>
-        Accepted(Server(Keep(_issuing.IssueLeaf("127.0.0.1", o => o.ForServer().WithIpAddresses(IPAddress.Loopback))), "127.0.0.1"));
+    public void CabfBrCommonName_CaseDiffersUnderWebPki_Rejected() =>
+        // A character-for-character copy of one SAN; a CN that differs in case is not one.
+        Rejected(Server(Keep(_issuing.IssueLeaf("API.Example.ORG", o => o.ForServer().WithDnsNames("api.example.org"))), "api.example.org", WebPki()), MtlsRejectionReason.CommonNameNotInSubjectAltNames);
 
     [Fact]
-    public void CabfBrCommonName_Ipv6InCanonicalForm_Accepted() =>
-        Accepted(Server(Keep(_issuing.IssueLeaf("0:0:0:0:0:0:0:1", o => o.ForServer().WithIpAddresses(IPAddress.IPv6Loopback))), "::1"));
+    public void CabfBrCommonName_ExactCopyUnderWebPki_Accepted() =>
+        Accepted(Server(Keep(_issuing.IssueLeaf("api.example.org", o => o.ForServer().WithDnsNames("www.example.org", "api.example.org"))), "www.example.org", WebPki()));
 
     [Fact]
-    public void CabfBrCommonName_ULabelMatchingALabelSan_Accepted() =>
-        Accepted(Server(Keep(_issuing.IssueLeaf("bücher.example.org", o => { o.Subject = "CN=bücher.example.org"; o.ForServer().WithDnsNames("xn--bcher-kva.example.org"); })), "xn--bcher-kva.example.org"));
+    public void CabfBrCommonName_IpInCanonicalFormUnderWebPki_Accepted() =>
+        Accepted(Server(Keep(_issuing.IssueLeaf("127.0.0.1", o => o.ForServer().WithIpAddresses(IPAddress.Loopback))), "127.0.0.1", WebPki()));
 
     [Fact]
-    public void CabfBrCommonName_ClientCertificateNotChecked_Accepted() => Accepted(Client(Leaf(o => o.WithDnsNames("orders.example.org"))));
+    public void CabfBrCommonName_Ipv6Rfc5952FormUnderWebPki_Accepted() =>
+        Accepted(Server(Keep(_issuing.IssueLeaf("2001:db8::1", o => o.ForServer().WithIpAddresses(IPAddress.Parse("2001:db8::1")))), "2001:db8::1", WebPki()));
+
+    [Fact]
+    public void CabfBrCommonName_Ipv6NotInRfc5952FormUnderWebPki_Rejected() =>
+        Rejected(Server(Keep(_issuing.IssueLeaf("0:0:0:0:0:0:0:1", o => o.ForServer().WithIpAddresses(IPAddress.IPv6Loopback))), "::1", WebPki()), MtlsRejectionReason.CommonNameNotInSubjectAltNames);
+
+    [Fact]
+    public void CabfBrCommonName_ClientCertificateUnderWebPki_NotChecked() => Accepted(Client(Leaf(o => o.WithDnsNames("orders.example.org")), WebPki()));
+
+    [Fact]
+    public void CabfBrRootExtendedKeyUsage_RootWithEkuUnderWebPki_Rejected()
+    {
+        var root = Root(o => o.ExtraExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(X509Oids.ClientAuth)], false)), "Eku Root");
+        Rejected(ClientUnderRoot(root, options: WebPki()), MtlsRejectionReason.WrongUsage, "a root has none");
+        Accepted(ClientUnderRoot(root));
+    }
+
+    [Fact]
+    public void CabfBrLeafExtendedKeyUsage_CriticalUnderWebPki_Rejected()
+    {
+        var leaf = Leaf(o => { o.OmitExtensions.Add(X509Oids.ExtendedKeyUsage); o.ExtraExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(X509Oids.ClientAuth)], true)); });
+        Rejected(Client(leaf, WebPki()), MtlsRejectionReason.WrongUsage, "critical");
+        Accepted(Client(leaf));
+    }
+
+    [Fact]
+    public void CabfBrLeafExtendedKeyUsage_AnyExtendedKeyUsageUnderWebPki_Rejected()
+    {
+        var leaf = Leaf(o => { o.OmitExtensions.Add(X509Oids.ExtendedKeyUsage); o.ExtraExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(X509Oids.ClientAuth), new Oid(X509Oids.AnyExtendedKeyUsage)], false)); });
+        Rejected(Client(leaf, WebPki()), MtlsRejectionReason.WrongUsage, "anyExtendedKeyUsage");
+        Accepted(Client(leaf));
+    }
+
+    [Fact]
+    public void CabfBrRootAuthorityKeyId_WithoutKeyIdentifierUnderWebPki_Rejected()
+    {
+        var root = Root(o => o.ExtraExtensions.Add(TestPki.CreateExtension(Aki, false, w =>
+        {
+            using (w.PushSequence())
+            {
+            }
+        })), "Aki Root");
+        Rejected(ClientUnderRoot(root, options: WebPki()), MtlsRejectionReason.InvalidKeyIdentifier, "keyIdentifier");
+    }
 
     // ---------- the judgement cache ----------
 

@@ -198,7 +198,7 @@ public sealed class PeerCertificateValidatorTests : IDisposable
             {
                 using var other = TestPki.CreateRoot("Other Root", timeProvider: _time);
                 using var leaf = other.IssueClient("x", Orders);
-                return (ValidateClient(leaf), MtlsRejectionReason.PartialChain);
+                return (ValidateClient(leaf), MtlsRejectionReason.UntrustedRoot);
             }
 
             case "rogue-ca-same-name":
@@ -305,6 +305,9 @@ public sealed class PeerCertificateValidatorTests : IDisposable
 
             case "missing-intermediate":
             {
+                // The issuing CA is known below the pinned root from an accepted path of this snapshot: a missing intermediate.
+                using var sibling = _issuing.IssueClient("y", Orders);
+                Assert.True(sut.Validate(sibling.PublicCopy(), sibling.IntermediatesCollection(), _trust, PeerRole.Client).IsValid);
                 using var leaf = _issuing.IssueClient("x", Orders);
                 return (sut.Validate(leaf.PublicCopy(), [], _trust, PeerRole.Client), MtlsRejectionReason.PartialChain);
             }
@@ -428,6 +431,43 @@ public sealed class PeerCertificateValidatorTests : IDisposable
     }
 
     [Fact]
+    public void Validate_ClientWildcardSanAgainstASpecificAllowedPeer_IdentityNotAllowed()
+    {
+        // Whoever holds a shared *.example.org certificate is not orders.example.org (issue 22 item 4).
+        using var wildcard = _issuing.IssueLeaf("shared", o => o.ForClient().WithDnsNames("*.example.org"));
+        var options = new PeerValidationOptions();
+        options.AllowedPeers.Add(PeerIdentityPattern.Parse("orders.example.org"));
+
+        AssertRejected(CreateSut().Validate(wildcard.PublicCopy(), wildcard.IntermediatesCollection(), _trust, PeerRole.Client, options), MtlsRejectionReason.IdentityNotAllowed);
+    }
+
+    [Fact]
+    public void Validate_ServerWildcardSanAgainstExpectedServer_AcceptedAsRfc6125()
+    {
+        using var wildcard = _issuing.IssueLeaf("shared", o => o.ForServer().WithDnsNames("*.example.org"));
+        var options = new PeerValidationOptions();
+        options.AllowedPeers.Add(PeerIdentityPattern.Parse("orders.example.org"));
+
+        Assert.True(CreateSut().Validate(wildcard.PublicCopy(), wildcard.IntermediatesCollection(), _trust, PeerRole.Server, options).IsValid);
+        Assert.True(CreateSut().Validate(wildcard.PublicCopy(), wildcard.IntermediatesCollection(), _trust, PeerRole.Server, null, "orders.example.org").IsValid);
+    }
+
+    [Fact]
+    public void Validate_ClientOfAForeignCaWithoutItsRoot_UntrustedRootNamingTheIssuerAndKeyIdentifier()
+    {
+        // Issue 24 item 10: a foreign client is UntrustedRoot whether or not it sends its root, so dashboards see them all.
+        using var other = TestPki.CreateRoot("Foreign\nRoot", timeProvider: _time);
+        using var leaf = other.IssueClient("stranger", Orders);
+        var keyId = Convert.ToHexString(other.Certificate.Extensions.OfType<X509SubjectKeyIdentifierExtension>().Single().SubjectKeyIdentifierBytes.Span);
+
+        var result = CreateSut().Validate(leaf.PublicCopy(), [], _trust, PeerRole.Client);
+
+        AssertRejected(result, MtlsRejectionReason.UntrustedRoot);
+        Assert.Contains("Foreign", result.Message, StringComparison.Ordinal);
+        Assert.Contains($"key identifier {keyId}", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Validate_AiaUrlToLocalListener_IsNeverContacted()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -440,7 +480,7 @@ public sealed class PeerCertificateValidatorTests : IDisposable
 
         var result = CreateSut().Validate(leaf.PublicCopy(), [], _trust, PeerRole.Client);
 
-        AssertRejected(result, MtlsRejectionReason.PartialChain);
+        AssertRejected(result, MtlsRejectionReason.UntrustedRoot);
         var winner = await Task.WhenAny(accept, Task.Delay(TimeSpan.FromMilliseconds(500)));
         Assert.NotSame(accept, winner);
         listener.Stop();

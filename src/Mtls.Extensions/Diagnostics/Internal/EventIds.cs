@@ -21,6 +21,6 @@ internal static class EventIds
     public const int WatchFailed = 406;
     public const int ChangeCallbackFailed = 407;
     public const int PeerConnectionClosing = 408;
-    public const int RevocationLoaded = 450;
-    public const int RevocationReloaded = 451;
+    public const int RevocationLoaded = 104;
+    public const int RevocationReloaded = 409;
 }

@@ -75,6 +75,23 @@ internal sealed class CertificateJudgementCache
         return ParsedCertificate.Parse(raw.ToArray(), hash, certificate.Subject);
     }
 
+    /// <summary>
+    /// Whether a certificate named <paramref name="subject"/> (with <paramref name="keyId"/>, when given) is an intermediate of
+    /// a path that reached a pinned anchor under this snapshot: for the diagnosis of a chain that stops at it, never for trust.
+    /// </summary>
+    public bool IsKnownIntermediate(ReadOnlySpan<byte> subject, byte[]? keyId)
+    {
+        foreach (var certificate in _certificates.Values)
+        {
+            if (certificate.IsCa && certificate.Subject.Span.SequenceEqual(subject) && (keyId is null || certificate.SubjectKeyId is null || certificate.SubjectKeyId.AsSpan().SequenceEqual(keyId)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     public bool KnownSignature(ParsedCertificate subject, ParsedCertificate issuer) => _signatures.ContainsKey((subject.Hash, issuer.Hash));
 
     /// <summary>Remembers the certificates and signatures of a path that reached a pinned anchor.</summary>

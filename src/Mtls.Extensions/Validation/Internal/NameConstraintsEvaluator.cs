@@ -10,6 +10,19 @@ namespace Mtls.Extensions.Validation.Internal;
 /// </summary>
 internal static class NameConstraintsEvaluator
 {
+    /// <summary>
+    /// The most name-against-subtree comparisons one path may need (names of each constrained certificate × subtrees of
+    /// each constraining CA, summed over the path). Go and webpki bound this work too; past it the path is refused before
+    /// any comparison is made.
+    /// </summary>
+    public const int ComparisonBudget = 1 << 16;
+
+    private static readonly System.Buffers.SearchValues<char> MailboxForbidden = System.Buffers.SearchValues.Create(" \t\r\n\"(),:;<>[]\\");
+
+    /// <summary>How many comparisons judging <paramref name="certificate"/> against <paramref name="constraints"/> costs.</summary>
+    public static long Cost(NameConstraintsInfo constraints, ParsedCertificate certificate) =>
+        (long)((certificate.SubjectAltNames?.Count ?? 0) + 1) * ((constraints.Permitted?.Count ?? 0) + (constraints.Excluded?.Count ?? 0));
+
     /// <summary>Returns why the constraints themselves are unusable, or <see langword="null"/>.</summary>
     public static string? ConstraintsProblem(NameConstraintsInfo constraints)
     {
@@ -178,14 +191,22 @@ internal static class NameConstraintsEvaluator
         }
 
         var host = parsed.IdnHost.ToLowerInvariant();
+        if (host.EndsWith('.'))
+        {
+            return null; // spiffe://example.org./… is no way around an excluded example.org: an invalid name, refused
+        }
+
         constraint = constraint.ToLowerInvariant();
         return constraint.StartsWith('.') ? host.EndsWith(constraint, StringComparison.Ordinal) : host == constraint;
     }
 
     private static bool? MailWithin(string mailbox, string constraint)
     {
+        // RFC 5280 §4.2.1.6/§4.2.1.10: an rfc822Name is a Mailbox (local-part@domain); anything else cannot be judged
+        // against a constraint and is refused (invalid@address@example.com is not a mailbox at example.com).
         var at = mailbox.LastIndexOf('@');
-        if (at <= 0 || at == mailbox.Length - 1)
+        if (at <= 0 || at == mailbox.Length - 1 || mailbox.IndexOf('@', StringComparison.Ordinal) != at
+            || mailbox.AsSpan(0, at).ContainsAny(MailboxForbidden) || mailbox.EndsWith('.') || DnsNameSyntax.Problem(mailbox[(at + 1)..]) is not null)
         {
             return null;
         }

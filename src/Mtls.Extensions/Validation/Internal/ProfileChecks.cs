@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 
@@ -16,6 +15,7 @@ internal static class ProfileChecks
         ("Well-formed extensions (RFC 5280 §4.2)", WellFormedExtensions),
         ("Serial number (RFC 5280 §4.1.2.2)", SerialNumber),
         ("Basic constraints (RFC 5280 §4.2.1.9, §6.1.4 k)", BasicConstraints),
+        ("Policy constraints critical (RFC 5280 §4.2.1.11)", PolicyConstraintsCritical),
         ("Leaf is not a CA", LeafIsNotCa),
         ("Key usage (RFC 5280 §4.2.1.3)", KeyUsage),
         ("Key identifiers (RFC 5280 §4.2.1.1, §4.2.1.2)", KeyIdentifiers),
@@ -31,14 +31,46 @@ internal static class ProfileChecks
         ("Leaf key usage for TLS", LeafDigitalSignature),
     ];
 
-    /// <summary>Runs every check in order; the first violation, or <see langword="null"/> when the path conforms.</summary>
-    public static Violation? Run(PathContext context)
+    /// <summary>The CA/B Forum Baseline Requirements rules the <see cref="MtlsValidationProfile.WebPki"/> profile adds, run after <see cref="All"/>.</summary>
+    public static readonly IReadOnlyList<(string Name, Func<PathContext, Violation?> Check)> WebPki =
+    [
+        ("CA key identifier shape (CA/B BR §7.1.2)", WebPkiCaAuthorityKeyIdentifier),
+        ("Root without extended key usage (CA/B BR §7.1.2.1.2)", WebPkiRootExtendedKeyUsage),
+        ("Root authority key identifier (CA/B BR §7.1.2.1.3)", WebPkiRootAuthorityKeyIdentifier),
+        ("Leaf extended key usage shape (CA/B BR §7.1.2.7.10)", WebPkiLeafExtendedKeyUsage),
+        ("Common name is a SAN (CA/B BR §7.1.4.3)", WebPkiCommonName),
+    ];
+
+    /// <summary>Runs every check of the path's profile in order; the first violation, or <see langword="null"/> when the path conforms.</summary>
+    public static Violation? Run(PathContext context) => Run(context, out _);
+
+    /// <summary>
+    /// Runs every check of the path's profile in order. <paramref name="passed"/> is how many checks passed before the first
+    /// violation: how far the path got, so that of several failed candidate paths the one that got furthest is reported.
+    /// </summary>
+    public static Violation? Run(PathContext context, out int passed)
     {
+        passed = 0;
         foreach (var (_, check) in All)
         {
             if (check(context) is { } violation)
             {
                 return violation;
+            }
+
+            passed++;
+        }
+
+        if (context.Options.Profile == MtlsValidationProfile.WebPki)
+        {
+            foreach (var (_, check) in WebPki)
+            {
+                if (check(context) is { } violation)
+                {
+                    return violation;
+                }
+
+                passed++;
             }
         }
 
@@ -84,7 +116,8 @@ internal static class ProfileChecks
 
     private static Violation? SerialNumber(PathContext c)
     {
-        for (var i = 0; i < c.Path.Length; i++)
+        // The pinned anchor is trusted for its name and key (RFC 5280 §6.1.1): how it was issued is not judged.
+        for (var i = 0; i < c.AnchorIndex || (c.Path.Length == 1 && i == 0); i++)
         {
             var (octets, positive) = c.Path[i].SerialFacts();
             if (!positive)
@@ -125,6 +158,19 @@ internal static class ProfileChecks
         return null;
     }
 
+    private static Violation? PolicyConstraintsCritical(PathContext c)
+    {
+        for (var i = 0; i < c.AnchorIndex; i++)
+        {
+            if (c.Path[i].Extensions.Any(e => !e.Critical && e.Oid == X509Oids.PolicyConstraints))
+            {
+                return new(MtlsRejectionReason.MalformedExtension, $"{Who(c, i)} has a policyConstraints extension that is not critical (RFC 5280 §4.2.1.11: MUST be critical)");
+            }
+        }
+
+        return null;
+    }
+
     private static Violation? LeafIsNotCa(PathContext c) => c.Leaf.IsCa
         ? new(MtlsRejectionReason.LeafIsCa, "is a CA certificate; a peer must present an end-entity certificate")
         : null;
@@ -156,7 +202,11 @@ internal static class ProfileChecks
     private static Violation? KeyIdentifiers(PathContext c)
     {
         var relax = c.Options.AllowMissingKeyIdentifiers;
-        for (var i = 0; i < c.Path.Length; i++)
+        var key = c.Options.ValidationKey(nameof(PeerValidationOptions.AllowMissingKeyIdentifiers));
+
+        // The pinned anchor is trusted for its name and key (RFC 5280 §6.1.1): its own key identifiers are not judged.
+        var below = c.Path.Length == 1 ? 1 : c.AnchorIndex;
+        for (var i = 0; i < below; i++)
         {
             if (c.Path[i].Extensions.Any(e => e.Critical && e.Oid is X509Oids.SubjectKeyIdentifier or X509Oids.AuthorityKeyIdentifier))
             {
@@ -165,26 +215,21 @@ internal static class ProfileChecks
         }
 
         // The CAs' subject key identifiers first, from the anchor down: a missing SKI is why the next AKI is missing.
-        for (var i = c.AnchorIndex; i >= 1 && !relax; i--)
+        for (var i = below - 1; i >= 1 && !relax; i--)
         {
             if (c.Path[i].SubjectKeyId is null)
             {
-                return new(MtlsRejectionReason.MissingKeyIdentifier, $"{Who(c, i)} is a CA without a subjectKeyIdentifier (RFC 5280 §4.2.1.2; AllowMissingKeyIdentifiers relaxes this)");
+                return new(MtlsRejectionReason.MissingKeyIdentifier, $"{Who(c, i)} is a CA without a subjectKeyIdentifier (RFC 5280 §4.2.1.2; {key}=true relaxes this)");
             }
         }
 
-        for (var i = c.AnchorIndex; i >= 0; i--)
+        for (var i = below - 1; i >= 0; i--)
         {
             var cert = c.Path[i];
             var selfSigned = c.IsSelfSigned(i);
             if (!selfSigned && cert.AuthorityKeyId?.KeyId is null && !relax)
             {
-                return new(MtlsRejectionReason.MissingKeyIdentifier, $"{Who(c, i)} has no authorityKeyIdentifier with a keyIdentifier (RFC 5280 §4.2.1.1; AllowMissingKeyIdentifiers relaxes this)");
-            }
-
-            if (i > 0 && cert.AuthorityKeyId is { } aki && (aki.HasIssuer || aki.HasSerial))
-            {
-                return new(MtlsRejectionReason.InvalidKeyIdentifier, $"{Who(c, i)} is a CA whose authorityKeyIdentifier carries authorityCertIssuer/authorityCertSerialNumber (CA/B BR §7.1.2)");
+                return new(MtlsRejectionReason.MissingKeyIdentifier, $"{Who(c, i)} has no authorityKeyIdentifier with a keyIdentifier (RFC 5280 §4.2.1.1; {key}=true relaxes this)");
             }
 
             if (selfSigned && cert.AuthorityKeyId?.KeyId is { } own && cert.SubjectKeyId is { } ski && !own.AsSpan().SequenceEqual(ski))
@@ -260,7 +305,7 @@ internal static class ProfileChecks
         }
 
         return depth > c.Options.MaxChainDepth
-            ? new(MtlsRejectionReason.ChainTooDeep, $"is {depth} CA certificates below its pinned anchor, the anchor included; at most {c.Options.MaxChainDepth} are allowed (MaxChainDepth; self-issued intermediates are not counted)")
+            ? new(MtlsRejectionReason.ChainTooDeep, $"is {depth} CA certificates below its pinned anchor, the anchor included; at most {c.Options.MaxChainDepth} are allowed ({c.Options.EndpointKey(nameof(PeerValidationOptions.MaxChainDepth))}; self-issued intermediates are not counted)")
             : null;
     }
 
@@ -285,7 +330,10 @@ internal static class ProfileChecks
         {
             if (c.Path[i].Key is { } key && KeyJudge.Judge(key, c.Options.MinimumRsaKeySize) is { } problem)
             {
-                return new(problem.Reason, $"{Who(c, i)} has {problem.Text}");
+                var relax = problem.Text.Contains("(at least", StringComparison.Ordinal)
+                    ? $" ({c.Options.ValidationKey(nameof(PeerValidationOptions.MinimumRsaKeySize))} sets the minimum)"
+                    : "";
+                return new(problem.Reason, $"{Who(c, i)} has {problem.Text}{relax}");
             }
         }
 
@@ -297,6 +345,24 @@ internal static class ProfileChecks
         if (c.Leaf.NameConstraints is not null && c.Path.Length > 1)
         {
             return new(MtlsRejectionReason.InvalidNameConstraints, "is an end-entity certificate carrying name constraints (RFC 5280 §4.2.1.10: only in CA certificates)");
+        }
+
+        // Bounded work: the product of names and subtrees is counted before anything is compared.
+        long cost = 0;
+        for (var i = c.AnchorIndex; i >= 1; i--)
+        {
+            if (c.Path[i].NameConstraints is { } bounded)
+            {
+                for (var j = i - 1; j >= 0; j--)
+                {
+                    cost += NameConstraintsEvaluator.Cost(bounded, c.Path[j]);
+                }
+            }
+        }
+
+        if (cost > NameConstraintsEvaluator.ComparisonBudget)
+        {
+            return new(MtlsRejectionReason.NameConstraintsTooComplex, $"is rejected: its path needs {cost} name-constraint comparisons (names × subtrees); at most {NameConstraintsEvaluator.ComparisonBudget} are made");
         }
 
         for (var i = c.AnchorIndex; i >= 1; i--)
@@ -348,7 +414,7 @@ internal static class ProfileChecks
         {
             return c.Options.AllowMissingExtendedKeyUsage
                 ? null
-                : new(MtlsRejectionReason.MissingExtendedKeyUsage, $"has no extended key usage; {requiredName} is required (AllowMissingExtendedKeyUsage is off)");
+                : new(MtlsRejectionReason.MissingExtendedKeyUsage, $"has no extended key usage; {requiredName} is required ({c.Options.EndpointKey(nameof(PeerValidationOptions.AllowMissingExtendedKeyUsage))}=true relaxes this)");
         }
 
         return ekus.Contains(required)
@@ -375,17 +441,64 @@ internal static class ProfileChecks
             ? new(MtlsRejectionReason.KeyUsageNotAllowed, $"has a key usage extension ({usage}) without digitalSignature, which TLS authentication needs")
             : null;
 
-    /// <summary>
-    /// CA/B BR §7.1.4.3: a server certificate's CN, when present, is one of its SANs (case-insensitive, IP addresses in
-    /// canonical form, internationalised names as A-labels).
-    /// </summary>
-    public static Violation? CommonNameInSubjectAltNames(ParsedCertificate leaf)
+    private static Violation? WebPkiCaAuthorityKeyIdentifier(PathContext c)
     {
-        foreach (var cn in leaf.CommonNames)
+        for (var i = 1; i < c.AnchorIndex; i++)
         {
-            if (!SanListed(leaf, cn))
+            if (c.Path[i].AuthorityKeyId is { } aki && (aki.HasIssuer || aki.HasSerial))
             {
-                return new(MtlsRejectionReason.CommonNameNotInSubjectAltNames, $"has the common name '{cn}', which is not among its SANs (CA/B BR §7.1.4.3; AllowCommonNameNotInSubjectAltNames relaxes this)");
+                return new(MtlsRejectionReason.InvalidKeyIdentifier, $"{Who(c, i)} is a CA whose authorityKeyIdentifier carries authorityCertIssuer/authorityCertSerialNumber (CA/B BR §7.1.2; WebPki profile)");
+            }
+        }
+
+        return null;
+    }
+
+    private static Violation? WebPkiRootExtendedKeyUsage(PathContext c)
+    {
+        var root = c.Path[c.AnchorIndex];
+        return c.Path.Length > 1 && root.IsSelfIssued && root.ExtendedKeyUsages is not null
+            ? new(MtlsRejectionReason.WrongUsage, $"{Who(c, c.AnchorIndex)} is a root carrying an extended key usage extension (CA/B BR §7.1.2.1.2: a root has none; WebPki profile)")
+            : null;
+    }
+
+    private static Violation? WebPkiRootAuthorityKeyIdentifier(PathContext c)
+    {
+        var root = c.Path[c.AnchorIndex];
+        return c.Path.Length > 1 && root.IsSelfIssued && root.AuthorityKeyId is { KeyId: null }
+            ? new(MtlsRejectionReason.InvalidKeyIdentifier, $"{Who(c, c.AnchorIndex)} is a root whose authorityKeyIdentifier carries no keyIdentifier (CA/B BR §7.1.2.1.3; WebPki profile)")
+            : null;
+    }
+
+    private static Violation? WebPkiLeafExtendedKeyUsage(PathContext c)
+    {
+        if (c.Leaf.Extensions.Any(e => e.Critical && e.Oid == X509Oids.ExtendedKeyUsage))
+        {
+            return new(MtlsRejectionReason.WrongUsage, "marks its extended key usage extension critical (CA/B BR §7.1.2.7.10: MUST NOT; WebPki profile)");
+        }
+
+        return c.Leaf.ExtendedKeyUsages is { } ekus && ekus.Contains(X509Oids.AnyExtendedKeyUsage)
+            ? new(MtlsRejectionReason.WrongUsage, "has anyExtendedKeyUsage in its extended key usage (CA/B BR §7.1.2.7.10: MUST NOT; WebPki profile)")
+            : null;
+    }
+
+    /// <summary>
+    /// CA/B BR §7.1.4.3 (WebPki profile only): a server certificate's CN, when present, is a character-for-character copy of
+    /// one of its SANs: a dNSName as written, or an IP address in its canonical text (dotted decimal, RFC 5952 for IPv6).
+    /// </summary>
+    private static Violation? WebPkiCommonName(PathContext c)
+    {
+        if (c.Role != PeerRole.Server || c.Options.AllowCommonNameNotInSubjectAltNames)
+        {
+            return null;
+        }
+
+        foreach (var cn in c.Leaf.CommonNames)
+        {
+            if (!SanListed(c.Leaf, cn))
+            {
+                return new(MtlsRejectionReason.CommonNameNotInSubjectAltNames,
+                    $"has the common name '{cn}', which is not a character-for-character copy of one of its SANs (CA/B BR §7.1.4.3; WebPki profile; {c.Options.ValidationKey(nameof(PeerValidationOptions.AllowCommonNameNotInSubjectAltNames))}=true relaxes this, {c.Options.ValidationKey(nameof(PeerValidationOptions.Profile))}=Rfc5280 ignores the CN)");
             }
         }
 
@@ -394,23 +507,20 @@ internal static class ProfileChecks
 
     private static bool SanListed(ParsedCertificate leaf, string cn)
     {
-        var sans = leaf.SubjectAltNames ?? [];
-        if (IPAddress.TryParse(cn, out var ip) && (cn.Contains(':', StringComparison.Ordinal) || cn.Count(ch => ch == '.') == 3))
+        foreach (var san in leaf.SubjectAltNames ?? [])
         {
-            return sans.Any(s => s.Tag == GeneralName.Ip && s.Bytes.Length is 4 or 16 && new IPAddress(s.Bytes.Span).Equals(ip));
+            if (san.Tag == GeneralName.Dns && string.Equals(san.Text, cn, StringComparison.Ordinal))
+            {
+                return true;
+            }
+
+            if (san.Tag == GeneralName.Ip && san.Bytes.Length is 4 or 16 && string.Equals(new IPAddress(san.Bytes.Span).ToString(), cn, StringComparison.Ordinal))
+            {
+                return true;
+            }
         }
 
-        string ascii;
-        try
-        {
-            ascii = new IdnMapping().GetAscii(cn.TrimEnd('.')).ToLowerInvariant();
-        }
-        catch (ArgumentException)
-        {
-            ascii = cn.ToLowerInvariant();
-        }
-
-        return sans.Any(s => s.Tag == GeneralName.Dns && string.Equals(s.Text, ascii, StringComparison.OrdinalIgnoreCase));
+        return false;
     }
 
     private static (string Oid, string Name) Required(PeerRole role) =>
