@@ -52,14 +52,15 @@ public sealed class ClientSessionTests(ClientPki pki) : IClassFixture<ClientPki>
 
         time.Advance(TimeSpan.FromMinutes(59));
         Assert.Equal(1, pool.Generation);
+        // RFC 5280: still valid during its notAfter second, so the pool keeps its connection until that second ends.
         time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(1, pool.Generation);
+        time.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(2, pool.Generation);
         var measurement = Assert.Single(closed.GetMeasurementSnapshot());
         Assert.Equal("certificate_expired", measurement.Tags["mtls.close.reason"]);
 
-        // The next request needs a new connection, and the expired server certificate is refused on it (RFC 5280:
-        // still valid during its notAfter second, expired after it).
-        time.Advance(TimeSpan.FromSeconds(1));
+        // The next request needs a new connection, and the expired server certificate is refused on it.
         var error = await Assert.ThrowsAsync<MtlsHandshakeException>(() => client.GetStringAsync(new Uri("/whoami", UriKind.Relative)));
         Assert.Equal(MtlsRejectionReason.Expired, error.Reason);
         Assert.Equal(2, server.Connections);

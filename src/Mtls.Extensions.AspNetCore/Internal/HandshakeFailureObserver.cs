@@ -57,7 +57,16 @@ internal sealed class HandshakeFailureObserver(MtlsMetrics metrics, RejectionLog
 
     private void Check(ConnectionContext connection, TlsFailureProbe probe)
     {
-        if (connection.Features.Get<IMtlsPeerFeature>() is not MtlsPeerFeature { Result: null })
+        var failedBeforeVerdict = connection.Features.Get<IMtlsPeerFeature>() switch
+        {
+            // Our per-handshake wiring ran, and the certificate was never judged.
+            MtlsPeerFeature { Result: null } => true,
+            // A TLS endpoint whose handshake ended before our wiring ran: Kestrel reads the ClientHello (for the
+            // resumption offer) before it creates the SslStream, so a client stalled or gone mid-hello ends here.
+            null => connection.Features.Get<Microsoft.AspNetCore.Http.Features.ITlsConnectionFeature>() is not null,
+            _ => false,
+        };
+        if (!failedBeforeVerdict)
         {
             return;
         }
