@@ -62,12 +62,13 @@ internal static class MtlsCommandLine
         var expected = new Option<string>("--expected-server") { Description = "The identity a client expects of the server (ExpectedServer)." };
         var host = new Option<string>("--host") { Description = "With --role server and no expected identity: the host name the client connects to." };
         var at = new Option<string>("--at") { Description = "Judge as of this time (ISO 8601) instead of now." };
-        var config = new Option<string>("--config") { Description = "An appsettings.json: take TrustedCa, AllowedPeers, ExpectedServer, MaxChainDepth, AllowMissingExtendedKeyUsage and RequireSpiffeId from it, with environment variables (Mtls__Server__...) over it as in the service." };
+        var config = new Option<string>("--config") { Description = "An appsettings.json: take TrustedCa, AllowedPeers, ExpectedServer, MaxChainDepth, AllowMissingExtendedKeyUsage, RequireSpiffeId and the Validation section from it, with environment variables (Mtls__Server__...) over it as in the service." };
         var section = new Option<string>("--section") { Description = "The section of --config (default Mtls:Server for --role client)." };
         var password = new Option<string>("--password") { Description = "The password of a PFX LEAF." };
+        var profile = new Option<string>("--profile") { Description = "The validation profile (Validation:Profile): Rfc5280 (default) or WebPki; overrides --config." };
         var command = new Command("verify", "Judge a certificate with the library's own validator, as a service configured the same way would.")
         {
-            leaf, chain, ca, role, allowed, expected, host, at, config, section, password,
+            leaf, chain, ca, role, allowed, expected, host, at, config, section, password, profile,
         };
         command.SetAction(p => VerifyCommand.Run(
             new VerifyCommand.Request(
@@ -81,7 +82,8 @@ internal static class MtlsCommandLine
                 p.GetValue(at),
                 p.GetValue(config),
                 p.GetValue(section),
-                p.GetValue(password)),
+                p.GetValue(password),
+                p.GetValue(profile)),
             new CommandOutput(p.GetValue(json), stdout)));
         return command;
     }
