@@ -44,6 +44,7 @@ public sealed class ReasonTableTests
     {
         var keys = typeof(MutualTlsOptions).GetProperties().Select(p => p.Name)
             .Concat(typeof(MtlsHttpClientOptions).GetProperties().Select(p => p.Name))
+            .Concat(typeof(MtlsValidationOptions).GetProperties().Select(p => $"{nameof(MutualTlsOptions.Validation)}:{p.Name}"))
             .ToHashSet();
 
         Assert.All(Table.Reasons.Values.SelectMany(r => r.RelaxedBy.Select(k => (r.Code, Key: k))), x => Assert.True(keys.Contains(x.Key), $"{x.Code}: '{x.Key}' is not an option"));

@@ -15,11 +15,11 @@ public sealed class VerifyCommandTests(ToolPki pki) : IClassFixture<ToolPki>
         var past = DateTimeOffset.UtcNow.AddDays(-10);
         var cases = new (string Name, TestCertificate Client, bool SendChain, string Expected)[]
         {
-            // First, before any client sent the issuing CA: a leaf whose issuer is not pinned and not sent is UntrustedRoot on
-            // a fresh server as in the tool (a server that already accepted a client of that intermediate says PartialChain).
+            // First, while the server has accepted nobody: a server that has accepted a path through the issuing CA since its
+            // trust was loaded knows it is a missing intermediate (PartialChain); the tool, like a fresh service, does not.
             ("leaf-only", pki.Issuing.IssueClient("orders", Orders), false, "UntrustedRoot"),
             ("good", pki.Issuing.IssueClient("orders", Orders), true, "None"),
-            // The peer sends its intermediate, not its (unpinned) root: a foreign CA, named in the sentence.
+            // The peer sends its intermediate, not its (unpinned) root: an issuer no pinned CA has signed is a foreign CA (issue 24 item 10).
             ("other-ca", otherIssuing.IssueClient("orders", Orders), true, "UntrustedRoot"),
             ("server-eku", pki.Issuing.IssueLeaf("orders-server-eku", o => o.ForServer().WithSpiffeId(Orders)), true, "WrongUsage"),
             ("no-eku", pki.Issuing.IssueLeaf("orders-no-eku", o => o.WithoutExtendedKeyUsage().WithSpiffeId(Orders)), true, "MissingExtendedKeyUsage"),
@@ -63,6 +63,72 @@ public sealed class VerifyCommandTests(ToolPki pki) : IClassFixture<ToolPki>
         Assert.Equal(1, rejected.ExitCode);
         Assert.Equal(0, relaxed.ExitCode);
         Assert.Equal("None", await server.VerdictAsync(client));
+    }
+
+    [Fact]
+    public async Task Verify_MissingKeyIdentifiersRelaxedByPrintedValidationKey_AcceptsAsTheServerDoes()
+    {
+        var settings = pki.WriteServerSettings("relax-aki.json");
+        using var client = pki.Issuing.IssueLeaf("no-aki", o => o.ForClient().OmitExtensions.Add("2.5.29.35"));
+        var leaf = pki.WriteLeaf(client, "relax-no-aki.pem");
+
+        var rejected = await MtlsToolProcess.RunAsync("verify", leaf, "--role", "client", "--config", settings, "--json");
+        var key = Assert.Single(rejected.Json["relaxedBy"]!.AsArray())!.GetValue<string>();
+        var environment = new Dictionary<string, string> { [key.Replace(":", "__", StringComparison.Ordinal)] = "true" };
+        var relaxed = await MtlsToolProcess.RunAsync(["verify", leaf, "--role", "client", "--config", settings, "--json"], environment);
+        string before, after;
+        await using (var server = await KestrelServer.StartAsync(settings))
+        {
+            before = await server.VerdictAsync(client);
+        }
+
+        await using (var server = await KestrelServer.StartAsync(settings, new Dictionary<string, string?> { [key] = "true" }))
+        {
+            after = await server.VerdictAsync(client);
+        }
+
+        Assert.Equal("MissingKeyIdentifier", rejected.Json["reason"]!.GetValue<string>());
+        Assert.Equal("Mtls:Server:Validation:AllowMissingKeyIdentifiers", key);
+        // The key the tool prints is the one in the library's own rejection sentence.
+        Assert.Contains(key, rejected.Json["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("MissingKeyIdentifier", before);
+        Assert.Equal(0, relaxed.ExitCode);
+        Assert.Equal("None", after);
+    }
+
+    [Fact]
+    public async Task Verify_ProfileWebPki_RejectsCommonNameNotInSans()
+    {
+        using var server = pki.Issuing.IssueLeaf("cn-only.internal", o => o.ForServer().WithDnsNames("orders.internal"));
+        var leaf = pki.WriteLeaf(server, "cn-only.pem");
+
+        var rfc = await MtlsToolProcess.RunAsync("verify", leaf, "--ca", pki.RootPath, "--role", "server", "--host", "orders.internal", "--json");
+        var web = await MtlsToolProcess.RunAsync("verify", leaf, "--ca", pki.RootPath, "--role", "server", "--host", "orders.internal", "--profile", "WebPki", "--json");
+        var bad = await MtlsToolProcess.RunAsync("verify", leaf, "--ca", pki.RootPath, "--role", "server", "--profile", "Strict");
+
+        Assert.Equal(0, rfc.ExitCode);
+        Assert.Equal(1, web.ExitCode);
+        Assert.Equal("CommonNameNotInSubjectAltNames", web.Json["reason"]!.GetValue<string>());
+        Assert.Contains("Mtls:Clients:{name}:Validation:AllowCommonNameNotInSubjectAltNames", web.Json["relaxedBy"]!.AsArray().Select(k => k!.GetValue<string>()));
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("--profile: 'Strict' is not a profile", bad.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Strictness", "true", "Mtls:Server:Validation:Strictness: not an option")]
+    [InlineData("MinimumRsaKeySize", "512", "Mtls:Server:Validation:MinimumRsaKeySize: 512 is out of range (1024 to 16384)")]
+    [InlineData("Profile", "Lax", "Mtls:Server:Validation:Profile: 'Lax' is not a profile")]
+    public async Task Verify_BadValidationKeyInConfig_ExitsTwoNamingTheKey(string option, string value, string expected)
+    {
+        var settings = pki.WriteServerSettings($"bad-validation-{option}.json");
+        using var client = pki.Issuing.IssueClient("validation");
+        var leaf = pki.WriteLeaf(client, $"validation-{option}.pem");
+        var environment = new Dictionary<string, string> { [$"Mtls__Server__Validation__{option}"] = value };
+
+        var run = await MtlsToolProcess.RunAsync(["verify", leaf, "--role", "client", "--config", settings], environment);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(expected, run.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -16,6 +16,7 @@ internal static class MtlsCommandLine
         root.Subcommands.Add(Inspect(json, stdout));
         root.Subcommands.Add(DevCa(json, stdout));
         root.Subcommands.Add(Probe(json, stdout));
+        root.Subcommands.Add(Listen(json, stdout, stderr));
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -62,12 +63,13 @@ internal static class MtlsCommandLine
         var expected = new Option<string>("--expected-server") { Description = "The identity a client expects of the server (ExpectedServer)." };
         var host = new Option<string>("--host") { Description = "With --role server and no expected identity: the host name the client connects to." };
         var at = new Option<string>("--at") { Description = "Judge as of this time (ISO 8601) instead of now." };
-        var config = new Option<string>("--config") { Description = "An appsettings.json: take TrustedCa, AllowedPeers, ExpectedServer, MaxChainDepth, AllowMissingExtendedKeyUsage and RequireSpiffeId from it, with environment variables (Mtls__Server__...) over it as in the service." };
+        var config = new Option<string>("--config") { Description = "An appsettings.json: take TrustedCa, AllowedPeers, ExpectedServer, MaxChainDepth, AllowMissingExtendedKeyUsage, RequireSpiffeId and the Validation section from it, with environment variables (Mtls__Server__...) over it as in the service." };
         var section = new Option<string>("--section") { Description = "The section of --config (default Mtls:Server for --role client)." };
         var password = new Option<string>("--password") { Description = "The password of a PFX LEAF." };
+        var profile = new Option<string>("--profile") { Description = "The validation profile (Validation:Profile): Rfc5280 (default) or WebPki; overrides --config." };
         var command = new Command("verify", "Judge a certificate with the library's own validator, as a service configured the same way would.")
         {
-            leaf, chain, ca, role, allowed, expected, host, at, config, section, password,
+            leaf, chain, ca, role, allowed, expected, host, at, config, section, password, profile,
         };
         command.SetAction(p => VerifyCommand.Run(
             new VerifyCommand.Request(
@@ -81,7 +83,8 @@ internal static class MtlsCommandLine
                 p.GetValue(at),
                 p.GetValue(config),
                 p.GetValue(section),
-                p.GetValue(password)),
+                p.GetValue(password),
+                p.GetValue(profile)),
             new CommandOutput(p.GetValue(json), stdout)));
         return command;
     }
@@ -149,6 +152,27 @@ internal static class MtlsCommandLine
             new CommandOutput(p.GetValue(json), stdout)));
 
         return new Command("dev-ca", "A development PKI (root, issuing intermediate) and leaves, marked DEVELOPMENT ONLY.") { init, issue };
+    }
+
+    private static Command Listen(Option<bool> json, TextWriter stdout, TextWriter stderr)
+    {
+        var port = new Option<int>("--port") { Description = "The TCP port (0: any free port, printed on stderr).", Required = true };
+        var ca = new Option<string>("--ca") { Description = "The pinned CA bundle the client's certificate must chain to (Mtls:Server:TrustedCa:Path).", Required = true };
+        var cert = new Option<string>("--cert") { Description = "Our server certificate: PEM (leaf, then its intermediates) or PFX; default a throwaway self-signed one." };
+        var key = new Option<string>("--key") { Description = "Our PEM private key, when --cert holds none." };
+        var password = new Option<string>("--password") { Description = "The password of a PFX --cert." };
+        var address = new Option<string>("--address") { Description = "The IP address to listen on.", DefaultValueFactory = _ => "127.0.0.1" };
+        var timeout = new Option<int>("--timeout") { Description = "Give up (exit 1) when no client completes a handshake within this many seconds.", DefaultValueFactory = _ => 120 };
+        var command = new Command("listen", "A one-shot mTLS server: shows the chain one client sends and the library's verdict on it (exit 0 accepted, 1 rejected).")
+        {
+            port, ca, cert, key, password, address, timeout,
+        };
+        command.SetAction((p, cancellationToken) => ListenCommand.RunAsync(
+            new ListenCommand.Request(p.GetValue(port), p.GetValue(ca)!, p.GetValue(cert), p.GetValue(key), p.GetValue(password), p.GetValue(address)!, p.GetValue(timeout)),
+            new CommandOutput(p.GetValue(json), stdout),
+            stderr,
+            cancellationToken));
+        return command;
     }
 
     private static Command Probe(Option<bool> json, TextWriter stdout)

@@ -16,8 +16,15 @@ namespace Mtls.Tool.Internal;
 internal static class VerifyCommand
 {
     // The keys each side's section has; a reason's "Relaxed by" keys are reported only where they exist (invariant 18).
-    private static readonly HashSet<string> ServerKeys = ["AllowMissingExtendedKeyUsage", "MaxChainDepth", "AllowedPeers", "RequireSpiffeId", "ClientCertificateMode"];
-    private static readonly HashSet<string> ClientKeys = ["AllowMissingExtendedKeyUsage", "MaxChainDepth", "ExpectedServer"];
+    // The Validation section's keys are the ones the library's rejection sentences name (Mtls:Server:Validation:AllowMissingKeyIdentifiers).
+    private static readonly string[] ValidationKeys =
+    [
+        "Validation:Profile", "Validation:AllowMissingKeyIdentifiers", "Validation:AllowCommonNameNotInSubjectAltNames", "Validation:MinimumRsaKeySize",
+        "Validation:MaxCandidatePaths", "Validation:MaxSignatureVerifications", "Validation:MaxPeerIntermediates",
+    ];
+
+    private static readonly HashSet<string> ServerKeys = ["AllowMissingExtendedKeyUsage", "MaxChainDepth", "AllowedPeers", "RequireSpiffeId", "ClientCertificateMode", .. ValidationKeys];
+    private static readonly HashSet<string> ClientKeys = ["AllowMissingExtendedKeyUsage", "MaxChainDepth", "ExpectedServer", .. ValidationKeys];
 
     public sealed record Request(
         string Leaf,
@@ -30,7 +37,8 @@ internal static class VerifyCommand
         string? At,
         string? Config,
         string? Section,
-        string? Password);
+        string? Password,
+        string? Profile = null);
 
     public static int Run(Request request, CommandOutput output)
     {
@@ -78,7 +86,11 @@ internal static class VerifyCommand
             AllowMissingExtendedKeyUsage: ReadBool(settings, "AllowMissingExtendedKeyUsage", sectionName) ?? false,
             MaxChainDepth: ReadInt(settings, "MaxChainDepth", sectionName) ?? 4,
             RequireSpiffeId: request.Role == PeerRole.Client && (ReadBool(settings, "RequireSpiffeId", sectionName) ?? false),
-            AllowedPeers: request.Role == PeerRole.Client ? allowed : expected);
+            AllowedPeers: request.Role == PeerRole.Client ? allowed : expected)
+        {
+            Validation = ReadValidation(settings, sectionName, request.Profile),
+            ConfigurationPath = sectionName,
+        };
         PeerValidationOptions options;
         try
         {
@@ -214,6 +226,51 @@ internal static class VerifyCommand
 
         var found = configuration.GetSection(section);
         return found.Exists() ? found : throw new UsageException($"--section '{section}': not found in '{file}'.");
+    }
+
+    /// <summary>The section's <c>Validation</c> subsection as the service binds it (unknown keys and values out of range refused), then <c>--profile</c> over it.</summary>
+    private static MtlsValidationOptions ReadValidation(IConfigurationSection? settings, string sectionName, string? profile)
+    {
+        var validation = new MtlsValidationOptions();
+        var section = settings?.GetSection("Validation");
+        if (section is not null && section.Exists())
+        {
+            var known = typeof(MtlsValidationOptions).GetProperties().Select(p => p.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            foreach (var child in section.GetChildren())
+            {
+                if (!known.Contains(child.Key))
+                {
+                    throw new UsageException($"{sectionName}:Validation:{child.Key}: not an option of the Validation section (known: {string.Join(", ", known)}).");
+                }
+            }
+
+            validation.Profile = ParseProfile(section["Profile"], $"{sectionName}:Validation:Profile") ?? validation.Profile;
+            validation.AllowMissingKeyIdentifiers = ReadBool(section, nameof(MtlsValidationOptions.AllowMissingKeyIdentifiers), $"{sectionName}:Validation") ?? false;
+            validation.AllowCommonNameNotInSubjectAltNames = ReadBool(section, nameof(MtlsValidationOptions.AllowCommonNameNotInSubjectAltNames), $"{sectionName}:Validation") ?? false;
+            validation.MinimumRsaKeySize = ReadRange(section, nameof(MtlsValidationOptions.MinimumRsaKeySize), sectionName) ?? validation.MinimumRsaKeySize;
+            validation.MaxCandidatePaths = ReadRange(section, nameof(MtlsValidationOptions.MaxCandidatePaths), sectionName) ?? validation.MaxCandidatePaths;
+            validation.MaxSignatureVerifications = ReadRange(section, nameof(MtlsValidationOptions.MaxSignatureVerifications), sectionName) ?? validation.MaxSignatureVerifications;
+            validation.MaxPeerIntermediates = ReadRange(section, nameof(MtlsValidationOptions.MaxPeerIntermediates), sectionName) ?? validation.MaxPeerIntermediates;
+        }
+
+        validation.Profile = ParseProfile(profile, "--profile") ?? validation.Profile;
+        return validation;
+    }
+
+    private static MtlsValidationProfile? ParseProfile(string? value, string key) =>
+        value is null ? null
+        : Enum.TryParse<MtlsValidationProfile>(value, ignoreCase: true, out var parsed) && Enum.IsDefined(parsed) && !int.TryParse(value, out _) ? parsed
+        : throw new UsageException($"{key}: '{value}' is not a profile ({string.Join(" or ", Enum.GetNames<MtlsValidationProfile>())}).");
+
+    /// <summary>An integer of the Validation section within the range its <see cref="MtlsRangeAttribute"/> declares (the one the service enforces at start-up).</summary>
+    private static int? ReadRange(IConfigurationSection section, string key, string sectionName)
+    {
+        var value = ReadInt(section, key, $"{sectionName}:Validation");
+        var range = typeof(MtlsValidationOptions).GetProperty(key)!.GetCustomAttributes(typeof(MtlsRangeAttribute), false).OfType<MtlsRangeAttribute>().Single();
+        var (minimum, maximum) = (Convert.ToInt32(range.Minimum, CultureInfo.InvariantCulture), Convert.ToInt32(range.Maximum, CultureInfo.InvariantCulture));
+        return value is { } v && (v < minimum || v > maximum)
+            ? throw new UsageException($"{sectionName}:Validation:{key}: {v} is out of range ({minimum} to {maximum}).")
+            : value;
     }
 
     private static bool? ReadBool(IConfigurationSection? settings, string key, string sectionName) =>
