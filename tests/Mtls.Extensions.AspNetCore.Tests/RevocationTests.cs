@@ -191,7 +191,7 @@ public sealed class RevocationTests(TestPkiFixture pki) : IClassFixture<TestPkiF
         }
         else
         {
-            Assert.Equal(MtlsRejectionReason.Revoked, verdict.Reason);
+            Assert.Equal(MtlsRejectionReason.RevocationUnknown, verdict.Reason);
             Assert.Contains("set Mtls:Server:Revocation:AllowStaleCrl to true", verdict.Message, StringComparison.Ordinal);
             await Assert.ThrowsAnyAsync<HttpRequestException>(() => orders.GetStringAsync("/ping"));
         }

@@ -39,4 +39,11 @@ public static class MtlsDiagnostics
     /// no name); never tagged by peer. Every refusal is counted; its log event (304) is rate-limited.
     /// </summary>
     public const string AuthorizationDeniedInstrument = "mtls.authorization.denied";
+
+    /// <summary>
+    /// Observable gauge of seconds since each loaded CRL's <c>thisUpdate</c> (<c>TrustedCa:Crls</c>), tagged
+    /// <c>mtls.source.name</c> and <c>mtls.crl.issuer</c>. Its time to <c>nextUpdate</c> is <see cref="TimeToExpiryInstrument"/>
+    /// with <c>mtls.certificate.kind</c> <c>crl</c>.
+    /// </summary>
+    public const string CrlAgeInstrument = "mtls.crl.age";
 }

@@ -14,7 +14,9 @@ public static class MtlsHealthChecksBuilderExtensions
     /// declared (named <c>mtls:{source}:certificate</c> and <c>mtls:{source}:trust-bundle</c>, e.g.
     /// <c>mtls:server:certificate</c>, <c>mtls:client:inventory:trust-bundle</c>): Healthy; Degraded when the remaining
     /// lifetime is below <see cref="MtlsHealthCheckOptions.DegradedLifetimeFraction"/> or the last reload failed;
-    /// Unhealthy when expired or never loaded.
+    /// Unhealthy when expired or never loaded. With CRL files (<c>TrustedCa:Crls</c>), the trust bundle's check also shows
+    /// each CRL's issuer, age and next update, and is Degraded (with <c>Revocation:AllowStaleCrl</c>) or Unhealthy once a CRL
+    /// is past <c>nextUpdate</c> plus <c>Revocation:CrlGracePeriod</c>.
     /// </summary>
     /// <param name="builder">The health checks builder.</param>
     /// <param name="configure">Adjusts thresholds and tags.</param>
@@ -41,7 +43,7 @@ public static class MtlsHealthChecksBuilderExtensions
 
                     o.Registrations.Add(new HealthCheckRegistration(
                         checkName,
-                        s => new MtlsSourceHealthCheck(declaration.Name, kind, s.GetRequiredService<MtlsSourceRegistry>(), s.GetRequiredService<TimeProvider>(), options),
+                        s => new MtlsSourceHealthCheck(declaration.Name, kind, s.GetRequiredService<MtlsSourceRegistry>(), s.GetRequiredService<TimeProvider>(), options, includeCrls: true),
                         failureStatus: null,
                         tags: options.Tags));
                 }

@@ -31,6 +31,7 @@ public sealed class MtlsMetrics
     internal const string CertificateKindTag = "mtls.certificate.kind";
     internal const string ClientTag = "mtls.client";
     internal const string AuthorizationPolicyTag = "mtls.authorization.policy";
+    internal const string CrlIssuerTag = "mtls.crl.issuer";
     internal const string TlsFailureTag = "mtls.tls.failure";
 
     private readonly Counter<long> _validations;
@@ -53,6 +54,7 @@ public sealed class MtlsMetrics
         // An observable gauge, not an up-down counter: a listener attached after start-up reads the current count.
         meter.CreateObservableGauge(MtlsDiagnostics.ActiveHandlersInstrument, ObserveActiveHandlers, "{handler}", "Live HTTP client primary handlers, current and draining.");
         meter.CreateObservableGauge(MtlsDiagnostics.TimeToExpiryInstrument, () => ObserveExpiry(registry, timeProvider), "s", "Seconds until the loaded certificate or pinned CA expires.");
+        meter.CreateObservableGauge(MtlsDiagnostics.CrlAgeInstrument, () => ObserveCrlAge(registry, timeProvider), "s", "Seconds since each loaded CRL was issued (its thisUpdate).");
     }
 
     /// <summary>Counts one peer certificate judged (<see cref="MtlsDiagnostics.ValidationsInstrument"/>).</summary>
@@ -184,6 +186,26 @@ public sealed class MtlsMetrics
         foreach (var (client, count) in _activeHandlers)
         {
             yield return new Measurement<long>(Interlocked.Read(ref count.Value), new KeyValuePair<string, object?>(ClientTag, client));
+        }
+    }
+
+    private static IEnumerable<Measurement<double>> ObserveCrlAge(MtlsSourceRegistry registry, TimeProvider timeProvider)
+    {
+        var now = timeProvider.GetUtcNow();
+        foreach (var entry in registry.Snapshot())
+        {
+            if (entry is not ReloadingRevocationSource revocation)
+            {
+                continue;
+            }
+
+            foreach (var crl in revocation.Current.Crls)
+            {
+                yield return new Measurement<double>(
+                    (now - crl.ThisUpdate).TotalSeconds,
+                    new KeyValuePair<string, object?>(SourceNameTag, entry.Name),
+                    new KeyValuePair<string, object?>(CrlIssuerTag, PeerText.Escape(crl.IssuerText)));
+            }
         }
     }
 

@@ -39,7 +39,7 @@ public sealed class MtlsRevocationOptions
     /// Gets or sets a value indicating whether a peer is accepted when its issuer's CRL is past <c>nextUpdate</c> plus
     /// <see cref="CrlGracePeriod"/> (<c>Revocation:AllowStaleCrl</c>): fail open. Certificates the stale CRL lists stay refused.
     /// </summary>
-    /// <value>The default is <see langword="false"/>: fail closed, the peer is refused with <see cref="MtlsRejectionReason.Revoked"/>.</value>
+    /// <value>The default is <see langword="false"/>: fail closed, the peer is refused with <see cref="MtlsRejectionReason.RevocationUnknown"/>.</value>
     public bool AllowStaleCrl { get; set; }
 
     /// <summary>

@@ -40,6 +40,11 @@ public sealed class RevocationSource
         ArgumentNullException.ThrowIfNull(configurationPath);
         var configured = DenyList.FromConfiguration(options.Deny, $"{configurationPath}:Deny");
         var files = _files?.Current ?? RevocationFiles.Empty;
+        if (_files is not null)
+        {
+            _files.Settings = options;
+        }
+
         peerOptions.Revocation = new RevocationPolicy(configured.Merge(files.Deny), files.Crls, options, configurationPath);
         return peerOptions;
     }

@@ -78,7 +78,7 @@ public enum MtlsRejectionReason
     /// <summary>The server certificate does not carry the host name the client connected to (DNS or IP SAN; never the CN).</summary>
     NameMismatch,
 
-    /// <summary>A certificate in the chain is revoked.</summary>
+    /// <summary>A certificate in the chain is revoked: listed in its issuer's CRL or denied by <c>Revocation:Deny</c>/<c>DenyPath</c>.</summary>
     Revoked,
 
     /// <summary>The chain is invalid for a reason not listed above; the message names the chain status.</summary>
@@ -135,4 +135,11 @@ public enum MtlsRejectionReason
 
     /// <summary>Name-constraint evaluation would exceed its work budget (names × subtrees along the path); the path is refused without it.</summary>
     NameConstraintsTooComplex,
+
+    /// <summary>
+    /// A certificate's revocation status cannot be known: its issuer's CRL is past <c>nextUpdate</c> plus
+    /// <c>Revocation:CrlGracePeriod</c> or not valid yet, its signature does not verify, or there is none and
+    /// <c>Revocation:RequireCrl</c> is set. Nothing says the certificate is revoked; the CRL needs fixing, not the peer.
+    /// </summary>
+    RevocationUnknown,
 }

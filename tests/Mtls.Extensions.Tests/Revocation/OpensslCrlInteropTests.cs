@@ -58,7 +58,7 @@ public sealed class OpensslCrlInteropTests
         var files = Load(stale);
 
         var result = Validate(good, ca.CertificatePath, files);
-        Assert.Equal(MtlsRejectionReason.Revoked, result.Reason);
+        Assert.Equal(MtlsRejectionReason.RevocationUnknown, result.Reason);
         Assert.Contains("is stale", result.Message, StringComparison.Ordinal);
         Assert.Contains("Mtls:Server:Revocation:AllowStaleCrl", result.Message, StringComparison.Ordinal);
         Assert.True(Validate(good, ca.CertificatePath, files, o => o.AllowStaleCrl = true).IsValid);
@@ -75,7 +75,7 @@ public sealed class OpensslCrlInteropTests
 
         var result = Validate(good, ca.CertificatePath, Load(forged));
 
-        Assert.Equal(MtlsRejectionReason.Revoked, result.Reason);
+        Assert.Equal(MtlsRejectionReason.RevocationUnknown, result.Reason);
         Assert.Contains("does not verify", result.Message, StringComparison.Ordinal);
     }
 

@@ -63,6 +63,15 @@ public sealed class RevocationPolicyTests : IDisposable
         Assert.Contains(expectedText, result.Message, StringComparison.Ordinal);
     }
 
+    private static void AssertRevocationUnknown(PeerValidationResult result, string expectedText)
+    {
+        Assert.False(result.IsValid, "expected a refusal, but the certificate was accepted");
+        Assert.True(result.Reason == MtlsRejectionReason.RevocationUnknown, $"expected RevocationUnknown, got {result.Reason}: {result.Message}");
+        Assert.Contains("has no", result.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("is revoked", result.Message, StringComparison.Ordinal);
+        Assert.Contains(expectedText, result.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Deny_CertificateSha256_RevokedNamingTheEntry()
     {
@@ -135,7 +144,7 @@ public sealed class RevocationPolicyTests : IDisposable
         using var leaf = _issuing.IssueClient("orders", Orders);
         var crl = Crl(_issuing);
         _time.Advance(TimeSpan.FromHours(2) + TimeSpan.FromMinutes(1));
-        AssertRevoked(Validate(leaf, Crls([crl])), $"{Key}:AllowStaleCrl");
+        AssertRevocationUnknown(Validate(leaf, Crls([crl])), $"{Key}:AllowStaleCrl");
         Assert.True(Validate(leaf, Crls([crl], o => o.AllowStaleCrl = true)).IsValid);
         Assert.True(Validate(leaf, Crls([crl], o => o.CrlGracePeriod = TimeSpan.FromHours(1))).IsValid);
     }
@@ -156,7 +165,7 @@ public sealed class RevocationPolicyTests : IDisposable
         using var impostor = TestPki.CreateRoot("Fleet Issuing CA", timeProvider: _time);
         var forged = Crl(impostor);
         Assert.Equal(forged.Issuer.ToArray(), leaf.Certificate.IssuerName.RawData);
-        AssertRevoked(Validate(leaf, Crls([forged])), "does not verify");
+        AssertRevocationUnknown(Validate(leaf, Crls([forged])), "does not verify");
     }
 
     [Fact]
@@ -176,7 +185,7 @@ public sealed class RevocationPolicyTests : IDisposable
         using var leaf = _issuing.IssueClient("orders", Orders);
         var rootCrl = Crl(_root);
         Assert.True(Validate(leaf, Crls([rootCrl])).IsValid);
-        AssertRevoked(Validate(leaf, Crls([rootCrl], o => o.RequireCrl = true)), $"{Key}:RequireCrl");
+        AssertRevocationUnknown(Validate(leaf, Crls([rootCrl], o => o.RequireCrl = true)), $"{Key}:RequireCrl");
     }
 
     [Fact]

@@ -11,6 +11,8 @@ namespace Mtls.Extensions.Internal;
 /// </summary>
 internal sealed class ReloadingRevocationSource : ReloadingSource<RevocationFiles>
 {
+    private MtlsRevocationOptions? _settings;
+
     public ReloadingRevocationSource(string name, Func<RevocationFiles> load, Func<IEnumerable<string>> files, MtlsReloadOptions reload, TimeProvider time, ILogger logger, MtlsMetrics? metrics)
         : base(name, "revocation", load, files, reload, time, logger, metrics)
     {
@@ -18,6 +20,16 @@ internal sealed class ReloadingRevocationSource : ReloadingSource<RevocationFile
     }
 
     public RevocationFiles Current => CurrentValue;
+
+    /// <summary>
+    /// Gets or sets the staleness settings last applied with these files (<see cref="RevocationSource.Apply"/>), so that
+    /// health checks judge a CRL's age as handshakes do; <see langword="null"/> until first applied (grace zero, fail closed).
+    /// </summary>
+    public MtlsRevocationOptions? Settings
+    {
+        get => Volatile.Read(ref _settings);
+        set => Volatile.Write(ref _settings, value);
+    }
 
     public IChangeToken ChangeToken => GetChangeToken();
 

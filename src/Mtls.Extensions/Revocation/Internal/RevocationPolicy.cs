@@ -109,11 +109,11 @@ internal sealed class RevocationPolicy
             // when RequireCrl says so.
             if (badSignature is not null)
             {
-                return new(MtlsRejectionReason.Revoked, $"{what}has no usable revocation status: {badSignature}");
+                return new(MtlsRejectionReason.RevocationUnknown, $"{what}has no usable revocation status: {badSignature}");
             }
 
             return RequireCrl
-                ? new(MtlsRejectionReason.Revoked, $"{what}has no revocation status: {outOfScope ?? $"there is no CRL for its issuer {issuer.SubjectText}"}, and {ConfigurationPath}:RequireCrl is true")
+                ? new(MtlsRejectionReason.RevocationUnknown, $"{what}has no revocation status: {outOfScope ?? $"there is no CRL for its issuer {issuer.SubjectText}"}, and {ConfigurationPath}:RequireCrl is true")
                 : null;
         }
 
@@ -125,12 +125,12 @@ internal sealed class RevocationPolicy
         var now = context.Now;
         if (usable.ThisUpdate > now + TimeSpan.FromMinutes(5) && !AllowStaleCrl)
         {
-            return new(MtlsRejectionReason.Revoked, $"{what}has no current revocation status: the CRL {usable.Source} of {usable.IssuerText} is not valid yet (thisUpdate {usable.ThisUpdate:u}); set {ConfigurationPath}:AllowStaleCrl to true to accept peers anyway");
+            return new(MtlsRejectionReason.RevocationUnknown, $"{what}has no current revocation status: the CRL {usable.Source} of {usable.IssuerText} is not valid yet (thisUpdate {usable.ThisUpdate:u}); set {ConfigurationPath}:AllowStaleCrl to true to accept peers anyway");
         }
 
         if (usable.NextUpdate is { } next && now > next + GracePeriod && !AllowStaleCrl)
         {
-            return new(MtlsRejectionReason.Revoked, $"{what}has no current revocation status: the CRL {usable.Source} of {usable.IssuerText} is stale (nextUpdate {next:u}, grace {GracePeriod.ToString("c", CultureInfo.InvariantCulture)} from {ConfigurationPath}:CrlGracePeriod); fail closed until a newer CRL is installed, or set {ConfigurationPath}:AllowStaleCrl to true to fail open");
+            return new(MtlsRejectionReason.RevocationUnknown, $"{what}has no current revocation status: the CRL {usable.Source} of {usable.IssuerText} is stale (nextUpdate {next:u}, grace {GracePeriod.ToString("c", CultureInfo.InvariantCulture)} from {ConfigurationPath}:CrlGracePeriod); fail closed until a newer CRL is installed, or set {ConfigurationPath}:AllowStaleCrl to true to fail open");
         }
 
         return null;
