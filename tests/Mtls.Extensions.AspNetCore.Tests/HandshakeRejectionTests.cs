@@ -52,6 +52,21 @@ public sealed class HandshakeRejectionTests(TestPkiFixture pki) : IClassFixture<
     }
 
     [Fact]
+    public async Task SpiffeClientWithoutEku_Handshake_Succeeds()
+    {
+        // X509-SVID §4.4 only says SHOULD for the extended key usage, and go-spiffe accepts an SVID without one.
+        using var host = new MtlsTestHost(pki, new Dictionary<string, string?>
+        {
+            ["Mtls:Server:AllowedPeers:0"] = "spiffe://example.org",
+        });
+        host.StartServer();
+        using var leaf = pki.Issuing.IssueLeaf("svid-no-eku", o => o.WithoutExtendedKeyUsage().WithSpiffeId("spiffe://example.org/ns/prod/sa/no-eku"));
+        using var client = host.CreateMtlsClient(System.Net.Security.SslStreamCertificateContext.Create(leaf.Certificate, leaf.IntermediatesCollection(), offline: true));
+
+        Assert.Equal("hello", await client.GetStringAsync("/anonymous"));
+    }
+
+    [Fact]
     public async Task GoodClientCertificate_UnderTheSameSettings_Succeeds()
     {
         using var host = new MtlsTestHost(pki, new Dictionary<string, string?>
@@ -105,7 +120,7 @@ public sealed class HandshakeRejectionTests(TestPkiFixture pki) : IClassFixture<
             case "server-eku":
                 return Leaf(pki.Issuing, MtlsRejectionReason.WrongUsage, o => o.ForServer().WithSpiffeId(Id));
             case "no-eku":
-                return Leaf(pki.Issuing, MtlsRejectionReason.MissingExtendedKeyUsage, o => o.WithoutExtendedKeyUsage().WithSpiffeId(Id));
+                return Leaf(pki.Issuing, MtlsRejectionReason.MissingExtendedKeyUsage, o => o.WithoutExtendedKeyUsage().WithDnsNames("client.example.org")); // a SPIFFE peer without EKU is accepted (X509-SVID §4.4)
             case "leaf-is-ca":
                 return Leaf(pki.Issuing, MtlsRejectionReason.LeafIsCa, o => { Client(o); o.IsCa = true; });
             case "key-usage-without-digital-signature":

@@ -87,6 +87,23 @@ public sealed class MutualTlsOptionsCustomValidatorTests(TestPkiFixture pki) : I
     }
 
     [Fact]
+    public void StartServer_WorkloadApiBackoffOutOfRange_StopsStartupNamingTheKeys()
+    {
+        using var host = new MtlsTestHost(pki, new Dictionary<string, string?>
+        {
+            ["Mtls:Server:Certificate:WorkloadApi:Backoff:Initial"] = "00:00:00.01",
+            ["Mtls:Server:Certificate:WorkloadApi:Backoff:Max"] = "01:00:00",
+        });
+
+        var ex = Assert.ThrowsAny<Exception>(() => host.StartServer());
+
+        var validation = FindValidation(ex);
+        Assert.NotNull(validation);
+        Assert.Contains("Mtls:Server:Certificate:WorkloadApi:Backoff:Initial: 00:00:00.0100000 is out of range; use 00:00:00.1000000 to 00:01:00.", validation.Failures);
+        Assert.Contains("Mtls:Server:Certificate:WorkloadApi:Backoff:Max: 01:00:00 is out of range; use 00:00:01 to 00:10:00.", validation.Failures);
+    }
+
+    [Fact]
     public void Options_BoundFromConfiguration_InheritTheSharedEndpointKeys()
     {
         using var host = new MtlsTestHost(pki, new Dictionary<string, string?>

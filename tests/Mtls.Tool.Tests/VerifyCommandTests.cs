@@ -22,7 +22,7 @@ public sealed class VerifyCommandTests(ToolPki pki) : IClassFixture<ToolPki>
             // The peer sends its intermediate, not its (unpinned) root: an issuer no pinned CA has signed is a foreign CA (issue 24 item 10).
             ("other-ca", otherIssuing.IssueClient("orders", Orders), true, "UntrustedRoot"),
             ("server-eku", pki.Issuing.IssueLeaf("orders-server-eku", o => o.ForServer().WithSpiffeId(Orders)), true, "WrongUsage"),
-            ("no-eku", pki.Issuing.IssueLeaf("orders-no-eku", o => o.WithoutExtendedKeyUsage().WithSpiffeId(Orders)), true, "MissingExtendedKeyUsage"),
+            ("no-eku", pki.Issuing.IssueLeaf("orders-no-eku", o => o.WithoutExtendedKeyUsage().WithDnsNames("orders.example.org")), true, "MissingExtendedKeyUsage"), // a SPIFFE peer without EKU is accepted (X509-SVID §4.4)
             ("intruder", pki.Issuing.IssueClient("intruder", "spiffe://example.org/ns/prod/sa/intruder"), true, "IdentityNotAllowed"),
             ("expired", pki.Issuing.IssueLeaf("orders-expired", o => o.ForClient().WithSpiffeId(Orders).ValidBetween(past, past.AddDays(1))), true, "Expired"),
         };

@@ -15,7 +15,8 @@ internal sealed class WorkloadApiSourceProvider(TimeProvider time, ILoggerFactor
     private readonly ILoggerFactory _loggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
 
     /// <summary>Gets or sets how reconnection delays are made (tests shorten them).</summary>
-    internal Func<WorkloadApiBackoff> BackoffFactory { get; set; } = () => new WorkloadApiBackoff(WorkloadApiBackoff.DefaultInitial, WorkloadApiBackoff.DefaultMax);
+    /// <remarks>The default follows <c>WorkloadApi:Backoff:Initial</c> and <c>:Max</c> of the options that start the stream.</remarks>
+    internal Func<WorkloadApiOptions, WorkloadApiBackoff> BackoffFactory { get; set; } = options => new WorkloadApiBackoff(options.Backoff.Initial, options.Backoff.Max);
 
     /// <summary>Gets or sets where <c>SPIFFE_ENDPOINT_SOCKET</c> is read from (tests replace it).</summary>
     internal Func<string, string?> Environment { get; set; } = System.Environment.GetEnvironmentVariable;
@@ -42,7 +43,7 @@ internal sealed class WorkloadApiSourceProvider(TimeProvider time, ILoggerFactor
     {
         var address = WorkloadApiAddress.Resolve(options.WorkloadApi, configurationPath, Environment);
         var client = _clients.GetOrAdd(address.Value, _ => new Lazy<WorkloadApiClient>(() =>
-            new WorkloadApiClient(address, time, _loggerFactory.CreateLogger<WorkloadApiClient>(), metrics, BackoffFactory()))).Value;
+            new WorkloadApiClient(address, time, _loggerFactory.CreateLogger<WorkloadApiClient>(), metrics, BackoffFactory(options.WorkloadApi)))).Value;
         client.Start();
         return client;
     }

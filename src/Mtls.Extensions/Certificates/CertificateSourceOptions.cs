@@ -48,6 +48,7 @@ public sealed class CertificateSourceOptions
 
     /// <summary>Gets or sets the SPIFFE Workload API as the source (needs the <c>Mtls.Extensions.Spiffe</c> package).</summary>
     /// <value>The default selects nothing.</value>
+    [Microsoft.Extensions.Options.ValidateObjectMembers]
     public WorkloadApiOptions WorkloadApi { get; set; } = new();
 
     /// <summary>Gets a value indicating whether any source is configured.</summary>

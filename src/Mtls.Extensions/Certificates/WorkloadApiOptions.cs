@@ -25,9 +25,17 @@ public sealed class WorkloadApiOptions
     /// <value>The default is <see langword="false"/>.</value>
     public bool Enabled { get; set; }
 
-    /// <summary>Gets or sets how long start-up waits for the first SVID before it fails.</summary>
+    /// <summary>
+    /// Gets or sets how long start-up waits for the first SVID before it fails. Keep it longer than the
+    /// <see cref="Backoff"/> delays, or an agent that comes up late is missed between two attempts.
+    /// </summary>
     /// <value>The default is 30 seconds.</value>
     public TimeSpan StartupTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets or sets how the client waits between connection attempts (<c>WorkloadApi:Backoff:Initial</c>, <c>:Max</c>).</summary>
+    /// <value>The default is go-spiffe's: 1 s, 2 s, 3 s, ... up to 30 s.</value>
+    [Microsoft.Extensions.Options.ValidateObjectMembers]
+    public WorkloadApiBackoffOptions Backoff { get; set; } = new();
 
     /// <summary>Gets a value indicating whether the Workload API is the selected source.</summary>
     /// <value><see langword="true"/> when <see cref="Socket"/> is set or <see cref="Enabled"/> is <see langword="true"/>.</value>

@@ -129,6 +129,38 @@ public sealed class PeerCertificateValidatorTests : IDisposable
     }
 
     [Fact]
+    public void Validate_SpiffePeerWithoutEkuWhereSpiffeIsRequired_Accepted()
+    {
+        // X509-SVID §4.4 says SHOULD for the extended key usage; go-spiffe accepts an SVID without one.
+        using var leaf = _issuing.IssueLeaf("svid", o => o.WithoutExtendedKeyUsage().WithSpiffeId(Orders));
+        var options = new PeerValidationOptions();
+        options.AllowedPeers.Add(PeerIdentityPattern.Parse("spiffe://example.org"));
+
+        var result = ValidateClient(leaf, options);
+
+        Assert.True(result.IsValid, result.ToString());
+    }
+
+    [Fact]
+    public void Validate_SpiffePeerWithServerOnlyEkuWhereSpiffeIsRequired_WrongUsage()
+    {
+        // An extended key usage that is present must still fit the role.
+        using var leaf = _issuing.IssueLeaf("svid", o => o.ForServer().WithSpiffeId(Orders));
+        var options = new PeerValidationOptions { RequireSpiffeId = true };
+
+        Assert.Equal(MtlsRejectionReason.WrongUsage, ValidateClient(leaf, options).Reason);
+    }
+
+    [Fact]
+    public void Validate_SpiffeIdWithoutEkuWhereSpiffeIsNotRequired_MissingExtendedKeyUsage()
+    {
+        // Non-SPIFFE endpoints keep today's default, whatever URI the peer carries.
+        using var leaf = _issuing.IssueLeaf("svid", o => o.WithoutExtendedKeyUsage().WithSpiffeId(Orders));
+
+        Assert.Equal(MtlsRejectionReason.MissingExtendedKeyUsage, ValidateClient(leaf).Reason);
+    }
+
+    [Fact]
     public void Validate_AllowedTrustDomainAndPrefix_Accepted()
     {
         using var leaf = _issuing.IssueClient("orders", Orders);

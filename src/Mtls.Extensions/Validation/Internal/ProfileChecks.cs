@@ -412,7 +412,9 @@ internal static class ProfileChecks
         var (required, requiredName) = Required(c.Role);
         if (c.Leaf.ExtendedKeyUsages is not { } ekus)
         {
-            return c.Options.AllowMissingExtendedKeyUsage
+            // X509-SVID §4.4: an SVID SHOULD carry an extended key usage, and go-spiffe accepts one without. Where the endpoint
+            // takes SPIFFE identities, a leaf whose only URI SAN is a SPIFFE ID is accepted without it; non-SPIFFE peers keep the rule.
+            return c.Options.AllowMissingExtendedKeyUsage || (c.Options.SpiffeRequired && HasOnlySpiffeUri(c.Leaf))
                 ? null
                 : new(MtlsRejectionReason.MissingExtendedKeyUsage, $"has no extended key usage; {requiredName} is required ({c.Options.EndpointKey(nameof(PeerValidationOptions.AllowMissingExtendedKeyUsage))}=true relaxes this)");
         }
@@ -420,6 +422,25 @@ internal static class ProfileChecks
         return ekus.Contains(required)
             ? null
             : new(MtlsRejectionReason.WrongUsage, $"is not valid for the {c.Role.ToString().ToLowerInvariant()} role: the leaf's own extended key usage is [{string.Join(", ", ekus.Select(Name))}], {requiredName} is required{(ekus.Contains(X509Oids.AnyExtendedKeyUsage) ? " (anyExtendedKeyUsage does not stand in for it)" : "")}");
+    }
+
+    private static bool HasOnlySpiffeUri(ParsedCertificate leaf)
+    {
+        string? uri = null;
+        foreach (var name in leaf.SubjectAltNames ?? [])
+        {
+            if (name.Tag == GeneralName.Uri)
+            {
+                if (uri is not null)
+                {
+                    return false;
+                }
+
+                uri = name.Text;
+            }
+        }
+
+        return uri is not null && SpiffeId.TryParse(uri, out _);
     }
 
     private static Violation? IssuerExtendedKeyUsage(PathContext c)
