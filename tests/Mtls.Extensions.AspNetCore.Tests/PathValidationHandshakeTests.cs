@@ -22,7 +22,7 @@ public sealed class PathValidationHandshakeTests(TestPkiFixture pki) : IClassFix
         "Rfc5280_4_1_2_2_SerialZero", "Rfc5280_4_2_UnknownCriticalExtension", "Rfc5280_4_2_2_1_MalformedAuthorityInfoAccess",
         "Rfc5280_4_2_1_12_AnyExtendedKeyUsageInLeaf", "CabfBr_7_1_2_7_12_WildcardAboveSingleLabel",
         "Rfc5280_4_2_1_10_WildcardSanReachesIntoExcludedSubtree", "Rfc5280_4_2_1_10_UriSpiffeTrustDomainNotPermitted",
-        "Rfc5280_4_2_1_3_LeafAssertsKeyCertSign", "Rfc5280_4_2_1_6_SubjectWithCriticalSan",
+        "Rfc5280_4_2_1_3_LeafAssertsKeyCertSign", "Rfc5280_4_2_1_6_SubjectWithCriticalSan", "Rfc5280_4_2_1_6_IpAddressSanOfFiveOctets",
     ];
 
     public static TheoryData<string> GoodKinds() =>
@@ -159,6 +159,18 @@ public sealed class PathValidationHandshakeTests(TestPkiFixture pki) : IClassFix
             "Rfc5280_4_2_1_10_UriSpiffeTrustDomainNotPermitted" => Leaf(MtlsRejectionReason.NameConstraintsViolated, issuer: Ca(o => o.PermittedSubtrees.Add("uri:other.org"))),
             "Rfc5280_4_2_1_3_LeafAssertsKeyCertSign" => Leaf(MtlsRejectionReason.KeyUsageNotAllowed, o => o.KeyUsage = X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyCertSign),
             "Rfc5280_4_2_1_6_SubjectWithCriticalSan" => Leaf(MtlsRejectionReason.InvalidSubjectName, o => o.SubjectAltNameCritical = true),
+            "Rfc5280_4_2_1_6_IpAddressSanOfFiveOctets" => Leaf(MtlsRejectionReason.MalformedCertificate, o =>
+            {
+                o.OmitExtensions.Add("2.5.29.17");
+                o.ExtraExtensions.Add(TestPki.CreateExtension("2.5.29.17", false, w =>
+                {
+                    using (w.PushSequence())
+                    {
+                        TestPki.WriteGeneralName(w, $"uri:{Id}");
+                        TestPki.WriteGeneralName(w, "raw-ip:7F00000101");
+                    }
+                }));
+            }),
             "Rfc5280_4_2_1_10_SpiffeTrustDomainPermitted" => Leaf(MtlsRejectionReason.None, issuer: Ca(o => o.PermittedSubtrees.Add("uri:example.org"))),
             "Rfc5280_4_2_1_10_CommonNameLookingLikeExcludedDns" => Leaf(MtlsRejectionReason.None, o => { o.Subject = "CN=evil.example.com"; o.WithDnsNames("orders.example.org"); }, Ca(o => o.ExcludedDnsSubtrees.Add("evil.example.com"))),
             "Rfc5280_4_2_1_6_EmptySubjectWithCriticalSan" => Leaf(MtlsRejectionReason.None, o => o.Subject = ""),

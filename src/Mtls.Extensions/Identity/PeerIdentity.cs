@@ -3,6 +3,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Mtls.Extensions.Internal;
+using Mtls.Extensions.Validation.Internal;
 
 namespace Mtls.Extensions;
 
@@ -135,6 +136,11 @@ public sealed class PeerIdentity
         ArgumentNullException.ThrowIfNull(certificate);
         return new PeerIdentity(certificate, SubjectAlternativeNames.Read(certificate));
     }
+
+    /// <summary>The identity of a certificate the validator has already parsed: its names are the ones the validator judged.</summary>
+    /// <exception cref="CryptographicException">The subject alternative name extension is malformed.</exception>
+    internal static PeerIdentity FromParsed(X509Certificate2 certificate, ParsedCertificate parsed) =>
+        new(certificate, SubjectAlternativeNames.From(parsed));
 
     /// <inheritdoc/>
     public override string ToString() => $"{DisplayName} (SHA-256 {ThumbprintSha256})";

@@ -169,10 +169,23 @@ public sealed class PeerCertificateValidator
             return PeerValidationResult.Failure(role, MtlsRejectionReason.NoCertificate, $"The {Describe(role)} presented no certificate.");
         }
 
+        var cache = CertificateJudgementCache.For(trust);
+        ParsedCertificate parsedLeaf;
+        bool leafCached;
+        try
+        {
+            parsedLeaf = cache.Get(leaf, out leafCached);
+        }
+        catch (CryptographicException ex)
+        {
+            return PeerValidationResult.Failure(role, MtlsRejectionReason.MalformedCertificate, $"The {Describe(role)} certificate {leaf.Subject} is malformed: {ex.Message}", BestEffortIdentity(leaf));
+        }
+
+        // The identity authorization sees is built from the names the validator judges (one decoding per handshake).
         PeerIdentity identity;
         try
         {
-            identity = PeerIdentity.FromCertificate(leaf);
+            identity = PeerIdentity.FromParsed(leaf, parsedLeaf);
         }
         catch (CryptographicException ex)
         {
@@ -180,12 +193,9 @@ public sealed class PeerCertificateValidator
         }
 
         var name = Name(identity);
-        var cache = CertificateJudgementCache.For(trust);
-        ParsedCertificate parsedLeaf;
         var pool = new List<ParsedCertificate>();
         try
         {
-            parsedLeaf = cache.Get(leaf, out var leafCached);
             if (extra is not null)
             {
                 if (extra.Count > options.MaxPeerIntermediates + 1)
@@ -224,6 +234,19 @@ public sealed class PeerCertificateValidator
         catch (CryptographicException ex)
         {
             return PeerValidationResult.Failure(role, MtlsRejectionReason.MalformedCertificate, $"The {Describe(role)} certificate {name} (or a certificate sent with it) is malformed: {ex.Message}", identity);
+        }
+    }
+
+    /// <summary>Who sent a leaf that is not strict DER, for the rejection's log line only (the same SAN decoder, over the extension alone).</summary>
+    private static PeerIdentity? BestEffortIdentity(X509Certificate2 leaf)
+    {
+        try
+        {
+            return PeerIdentity.FromCertificate(leaf);
+        }
+        catch (CryptographicException)
+        {
+            return null;
         }
     }
 

@@ -3,10 +3,14 @@ using System.Formats.Asn1;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Mtls.Extensions.Validation.Internal;
 
 namespace Mtls.Extensions.Internal;
 
-/// <summary>Reads every subject alternative name by type (the BCL enumerates only DNS and IP).</summary>
+/// <summary>
+/// The subject alternative names by type (the BCL enumerates only DNS and IP): a projection of the GeneralNames decoded by
+/// <see cref="ParsedCertificate.ReadSubjectAltNames"/>, the one SAN decoder, so identity and validation see the same names.
+/// </summary>
 internal sealed class SubjectAlternativeNames
 {
     private static readonly ReadOnlyCollection<string> NoStrings = new([]);
@@ -17,67 +21,60 @@ internal sealed class SubjectAlternativeNames
     public IReadOnlyList<string> Uris { get; private init; } = NoStrings;
     public IReadOnlyList<string> Emails { get; private init; } = NoStrings;
 
+    /// <summary>Decodes the first subjectAltName extension of a certificate that has not been parsed as a whole.</summary>
+    /// <exception cref="CryptographicException">The extension is malformed.</exception>
     public static SubjectAlternativeNames Read(X509Certificate2 certificate)
     {
-        X509Extension? extension = null;
-        foreach (var e in certificate.Extensions)
+        foreach (var extension in certificate.Extensions)
         {
-            if (e.Oid?.Value == Oids.SubjectAltName)
+            if (extension.Oid?.Value == Oids.SubjectAltName)
             {
-                extension = e;
-                break;
+                List<GeneralName> names;
+                try
+                {
+                    names = ParsedCertificate.ReadSubjectAltNames(extension.RawData);
+                }
+                catch (AsnContentException ex)
+                {
+                    throw Malformed(ex.Message, ex);
+                }
+
+                return From(names);
             }
         }
 
-        if (extension is null)
-        {
-            return new SubjectAlternativeNames();
-        }
+        return new SubjectAlternativeNames();
+    }
 
+    /// <summary>The names of a certificate the validator parsed (the same decoding, not a second one).</summary>
+    /// <exception cref="CryptographicException">The subjectAltName extension is malformed.</exception>
+    public static SubjectAlternativeNames From(ParsedCertificate certificate) =>
+        certificate.SubjectAltNamesError is { } error ? throw Malformed(error, null) : From(certificate.SubjectAltNames ?? []);
+
+    private static CryptographicException Malformed(string detail, Exception? inner) =>
+        new($"The subject alternative name extension is malformed: {detail}", inner);
+
+    private static SubjectAlternativeNames From(IReadOnlyList<GeneralName> names)
+    {
         List<string>? dns = null, uris = null, emails = null;
         List<IPAddress>? ips = null;
-        try
+        foreach (var name in names)
         {
-            var reader = new AsnReader(extension.RawData, AsnEncodingRules.DER);
-            var names = reader.ReadSequence();
-            reader.ThrowIfNotEmpty();
-            while (names.HasData)
+            switch (name.Tag)
             {
-                var tag = names.PeekTag();
-                if (tag.TagClass != TagClass.ContextSpecific)
-                {
-                    names.ReadEncodedValue();
-                    continue;
-                }
-
-                switch (tag.TagValue)
-                {
-                    case 1:
-                        (emails ??= []).Add(names.ReadCharacterString(UniversalTagNumber.IA5String, tag));
-                        break;
-                    case 2:
-                        (dns ??= []).Add(names.ReadCharacterString(UniversalTagNumber.IA5String, tag));
-                        break;
-                    case 6:
-                        (uris ??= []).Add(names.ReadCharacterString(UniversalTagNumber.IA5String, tag));
-                        break;
-                    case 7:
-                        var bytes = names.ReadOctetString(tag);
-                        if (bytes.Length is 4 or 16)
-                        {
-                            (ips ??= []).Add(new IPAddress(bytes));
-                        }
-
-                        break;
-                    default:
-                        names.ReadEncodedValue();
-                        break;
-                }
+                case GeneralName.Rfc822:
+                    (emails ??= []).Add(name.Text!);
+                    break;
+                case GeneralName.Dns:
+                    (dns ??= []).Add(name.Text!);
+                    break;
+                case GeneralName.Uri:
+                    (uris ??= []).Add(name.Text!);
+                    break;
+                case GeneralName.Ip:
+                    (ips ??= []).Add(new IPAddress(name.Bytes.Span));
+                    break;
             }
-        }
-        catch (AsnContentException ex)
-        {
-            throw new CryptographicException("The subject alternative name extension is malformed.", ex);
         }
 
         return new SubjectAlternativeNames

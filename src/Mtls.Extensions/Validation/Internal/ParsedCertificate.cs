@@ -126,6 +126,9 @@ internal sealed class ParsedCertificate
     public byte[]? SubjectKeyId { get; private set; }
     public AuthorityKeyIdInfo? AuthorityKeyId { get; private set; }
     public IReadOnlyList<GeneralName>? SubjectAltNames { get; private set; }
+
+    /// <summary>Gets why the (first) subjectAltName extension cannot be decoded, when that is the case; then <see cref="SubjectAltNames"/> is null.</summary>
+    public string? SubjectAltNamesError { get; private set; }
     public bool SubjectAltNamesCritical { get; private set; }
     public NameConstraintsInfo? NameConstraints { get; private set; }
     public KeyInfo? Key { get; private set; }
@@ -265,6 +268,11 @@ internal sealed class ParsedCertificate
             }
             catch (Exception ex) when (ex is AsnContentException or CryptographicException or ArgumentException)
             {
+                if (extension.Oid == X509Oids.SubjectAltName && SubjectAltNames is null)
+                {
+                    SubjectAltNamesError = ex.Message;
+                }
+
                 problems.Add(new(MtlsRejectionReason.MalformedExtension, $"has a malformed {X509Oids.Describe(extension.Oid)} extension ({ex.Message})"));
                 continue;
             }
@@ -386,9 +394,15 @@ internal sealed class ParsedCertificate
             }
 
             case X509Oids.SubjectAltName:
-                SubjectAltNames = ReadGeneralNames(reader);
+                SubjectAltNames = ReadSubjectAltNames(extension.Value);
                 SubjectAltNamesCritical = extension.Critical;
-                break;
+                if (SubjectAltNames.Count == 0)
+                {
+                    // Decoded (an identity without names), yet judged malformed by the validator.
+                    throw new AsnContentException("an empty GeneralNames sequence");
+                }
+
+                return;
 
             case X509Oids.NameConstraints:
             {
@@ -442,18 +456,28 @@ internal sealed class ParsedCertificate
         reader.ThrowIfNotEmpty();
     }
 
-    private static List<GeneralName> ReadGeneralNames(AsnReader reader)
+    /// <summary>
+    /// The one decoder of a subjectAltName extension value (RFC 5280 §4.2.1.6), used both by the validator (name constraints,
+    /// X509-SVID rules) and by <see cref="PeerIdentity"/>, so that authorization never sees names the validator did not judge.
+    /// Strict DER; every GeneralName context-tagged and known; IA5 forms hold IA5 characters; an iPAddress is 4 or 16 octets.
+    /// An empty sequence decodes to an empty list (the validator rejects it separately).
+    /// </summary>
+    /// <exception cref="AsnContentException">The value is malformed.</exception>
+    public static List<GeneralName> ReadSubjectAltNames(ReadOnlyMemory<byte> value)
     {
+        var reader = new AsnReader(value, AsnEncodingRules.DER);
         var sequence = reader.ReadSequence();
+        reader.ThrowIfNotEmpty();
         var names = new List<GeneralName>();
         while (sequence.HasData)
         {
-            names.Add(GeneralName.Read(sequence));
-        }
+            var name = GeneralName.Read(sequence);
+            if (name.Tag == GeneralName.Ip && name.Bytes.Length is not (4 or 16))
+            {
+                throw new AsnContentException($"an iPAddress of {name.Bytes.Length} octets (4 or 16 expected)");
+            }
 
-        if (names.Count == 0)
-        {
-            throw new AsnContentException("an empty GeneralNames sequence");
+            names.Add(name);
         }
 
         return names;
