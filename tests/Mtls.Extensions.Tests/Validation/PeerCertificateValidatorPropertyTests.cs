@@ -40,6 +40,16 @@ public sealed class PeerCertificateValidatorPropertyTests(ITestOutputHelper outp
         // OpenSSL -x509_strict refuses a CA without a subject key identifier (error 86), the anchor included.
         new("AnchorWithoutKeyIdentifierAccepted", (spec, result, openssl) =>
             !openssl && result.IsValid && !spec.Root.KeyIdentifiers),
+
+        // The library refuses a peer leaf that is a CA (basicConstraints cA=TRUE); OpenSSL accepts a CA certificate as the
+        // end entity for the SSL purposes.
+        new("LeafThatIsCaRefused", (spec, result, openssl) =>
+            openssl && result.Reason == MtlsRejectionReason.LeafIsCa && spec.Leaf.IsCa == true),
+
+        // TLS 1.2 (ECDHE) and 1.3 authenticate a peer by a signature, so the library requires digitalSignature when a leaf
+        // has key usage; OpenSSL's sslserver purpose also accepts keyEncipherment alone (RSA key transport), whatever the key.
+        new("LeafKeyUsageWithoutDigitalSignatureRefused", (spec, result, openssl) =>
+            openssl && result.Reason == MtlsRejectionReason.KeyUsageNotAllowed && spec.Leaf.KeyUsage is KeyUsageKind.KeyEncipherment or KeyUsageKind.CertSign),
     ];
 
     private static int Budget =>
