@@ -74,6 +74,47 @@ public sealed class ProbeCommandTests(ToolPki pki) : IClassFixture<ToolPki>
         Assert.Contains("nginx", run.Json["likelyMeaning"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
+    [InteropFact("openssl")]
+    public async Task Probe_KestrelWithTheLibrarysDefaults_ReportsResumptionYes()
+    {
+        await using var server = await KestrelServer.StartAsync(pki.WriteServerSettings("probe-resume.json", Orders));
+        using var client = pki.Issuing.IssueClient("orders", Orders);
+
+        var run = await MtlsToolProcess.RunAsync(Probe(server.Address, client, "resume"));
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.True(run.Json["resumption"]?.GetValue<bool>() == true, run.ToString());
+        Assert.Contains("Reused", run.Json["resumptionReason"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [InteropFact("openssl")]
+    public async Task Probe_KestrelWithResumptionDisabled_ReportsResumptionNo()
+    {
+        await using var server = await KestrelServer.StartAsync(
+            pki.WriteServerSettings("probe-no-resume.json", Orders),
+            new Dictionary<string, string?> { ["Mtls:Server:Resumption"] = "Disabled" });
+        using var client = pki.Issuing.IssueClient("orders", Orders);
+
+        var run = await MtlsToolProcess.RunAsync(Probe(server.Address, client, "no-resume"));
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.True(run.Json["resumption"]?.GetValue<bool>() == false, run.ToString());
+        Assert.Contains("New", run.Json["resumptionReason"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Probe_OpensslNotOnPath_ReportsResumptionUnknownWithTheReason()
+    {
+        await using var server = await KestrelServer.StartAsync(pki.WriteServerSettings("probe-no-openssl.json", Orders));
+        using var client = pki.Issuing.IssueClient("orders", Orders);
+
+        var run = await MtlsToolProcess.RunAsync(Probe(server.Address, client, "no-openssl"), new Dictionary<string, string> { ["PATH"] = pki.File("empty-path") });
+
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.True(run.Json.ContainsKey("resumption") && run.Json["resumption"] is null, run.ToString());
+        Assert.Contains("openssl is not on PATH", run.Json["resumptionReason"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Probe_KeyOfAnotherCertificate_ExitsTwoNamingKey()
     {

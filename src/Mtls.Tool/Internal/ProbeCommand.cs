@@ -114,6 +114,13 @@ internal static class ProbeCommand
                 text.Append(CultureInfo.InvariantCulture, $"  likely: {meaning}\n");
             }
 
+            var resumption = accepted
+                ? await ResumptionProbe.CheckAsync(uri, request.Cert, request.Key, leaf, request.Ca, cancellationToken).ConfigureAwait(false)
+                : new ResumptionProbe.Result(null, "not checked: the server did not accept our certificate");
+            json["resumption"] = resumption.Resumed;
+            json["resumptionReason"] = resumption.Reason;
+            text.Append(CultureInfo.InvariantCulture, $"resumption: {(resumption.Resumed switch { true => "yes", false => "no", null => "unknown" })} ({resumption.Reason})\n");
+
             return output.Write(accepted && serverVerdict?.IsValid == true ? ExitCodes.Ok : ExitCodes.Failed, json, text.ToString());
         }
     }
