@@ -77,7 +77,8 @@ public sealed partial class DocsExamplesTests : IDisposable
         using var orders = issuing.IssueClient("orders", "spiffe://example.org/ns/prod/sa/orders");
         File.WriteAllText(Path.Combine(_directory, "orders.pem"), orders.ExportCertificatePem());
         File.WriteAllText(Path.Combine(_directory, "orders-leaf-only.pem"), orders.ExportCertificatePem(includeChain: false));
-        using var reports = issuing.IssueLeaf("reports", o => o.WithoutExtendedKeyUsage().WithSpiffeId("spiffe://example.org/ns/prod/sa/reports"));
+        // A DNS-named leaf: a SPIFFE peer without EKU is accepted where the endpoint takes SPIFFE identities (X509-SVID §4.4).
+        using var reports = issuing.IssueLeaf("reports", o => o.WithoutExtendedKeyUsage().WithDnsNames("reports.example.org"));
         File.WriteAllText(Path.Combine(_directory, "reports.pem"), reports.ExportCertificatePem());
         var settings = new JsonObject
         {
