@@ -529,6 +529,35 @@ public sealed class PathValidationConformanceTests : IDisposable
         // spiffe://evil.org./… is no way around an excluded evil.org.
         Rejected(UnderConstraints(o => o.ExcludedSubtrees.Add("uri:evil.org"), o => o.Uris.Add("spiffe://evil.org./ns/x")), MtlsRejectionReason.NameConstraintsViolated);
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Rfc5280PathBuilding_SeveralCandidatesAllFail_ReasonOfThePathThatGotFurthest(bool lookAlikeFirst)
+    {
+        // §6.1 path building: two candidate issuers share the issuing CA's name and key. The look-alike is not a CA (its path
+        // fails at the intermediate); the real one completes a path to the pinned root that fails only at the identity rule.
+        // The reason reported is the identity's, whichever candidate the builder tries last.
+        using var key = _issuing.Certificate.GetECDsaPrivateKey()!;
+        var request = new CertificateRequest(_issuing.Certificate.SubjectName, key, HashAlgorithmName.SHA256);
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(_root.Certificate, includeKeyIdentifier: true, includeIssuerAndSerial: false));
+        using var lookAlike = request.Create(_root.Certificate, _root.Certificate.NotBefore, _issuing.Certificate.NotAfter, [0x42, 0x01]);
+        var leaf = Leaf();
+        var sent = lookAlikeFirst
+            ? new X509Certificate2Collection((X509Certificate2[])[lookAlike, .. leaf.Intermediates])
+            : new X509Certificate2Collection((X509Certificate2[])[.. leaf.Intermediates, lookAlike]);
+        var options = Options(o => o.AllowedPeers.Add(PeerIdentityPattern.Parse("spiffe://example.org/ns/prod/sa/billing")));
+
+        // The look-alike alone is a candidate that fails before the identity rule is reached.
+        var alone = Client(leaf, options, sent: new X509Certificate2Collection(lookAlike));
+        Assert.False(alone.IsValid);
+        Assert.NotEqual(MtlsRejectionReason.IdentityNotAllowed, alone.Reason);
+
+        Rejected(Client(leaf, options, sent: sent), MtlsRejectionReason.IdentityNotAllowed);
+    }
+
     [Fact]
     public void Rfc5280PolicyConstraints_NotCritical_Rejected() =>
         // §4.2.1.11: conforming CAs MUST mark policyConstraints critical. inhibitPolicyMapping [1] 0.
