@@ -149,7 +149,7 @@ internal sealed class CertificateRevocationList
         outer.ThrowIfNotEmpty();
         Tbs = list.PeekEncodedValue();
         var tbs = list.ReadSequence();
-        (SignatureAlgorithm, SignatureParameters) = ReadAlgorithm(list);
+        (SignatureAlgorithm, SignatureParameters) = ParsedCertificate.ReadAlgorithm(list);
         Signature = list.ReadBitString(out var unused);
         if (unused != 0)
         {
@@ -165,18 +165,18 @@ internal sealed class CertificateRevocationList
             }
         }
 
-        var (innerAlgorithm, innerParameters) = ReadAlgorithm(tbs);
-        if (innerAlgorithm != SignatureAlgorithm || !SameBytes(innerParameters, SignatureParameters))
+        var (innerAlgorithm, innerParameters) = ParsedCertificate.ReadAlgorithm(tbs);
+        if (innerAlgorithm != SignatureAlgorithm || !ParsedCertificate.SameBytes(innerParameters, SignatureParameters))
         {
             throw new AsnContentException("The signature algorithm inside the CRL differs from the one outside (RFC 5280 §5.1.1.2).");
         }
 
         Issuer = tbs.ReadEncodedValue();
         IssuerText = new X500DistinguishedName(Issuer.Span).Name;
-        ThisUpdate = ReadTime(tbs);
+        ThisUpdate = ParsedCertificate.ReadTime(tbs);
         if (tbs.HasData && (tbs.PeekTag().HasSameClassAndValue(Asn1Tag.UtcTime) || tbs.PeekTag().HasSameClassAndValue(Asn1Tag.GeneralizedTime)))
         {
-            NextUpdate = ReadTime(tbs);
+            NextUpdate = ParsedCertificate.ReadTime(tbs);
         }
 
         if (tbs.HasData && tbs.PeekTag().HasSameClassAndValue(Asn1Tag.Sequence))
@@ -186,7 +186,7 @@ internal sealed class CertificateRevocationList
             {
                 var entry = entries.ReadSequence();
                 var serial = entry.ReadIntegerBytes();
-                _ = ReadTime(entry);
+                _ = ParsedCertificate.ReadTime(entry);
                 if (entry.HasData)
                 {
                     ReadEntryExtensions(entry.ReadSequence());
@@ -348,19 +348,4 @@ internal sealed class CertificateRevocationList
         extension.ThrowIfNotEmpty();
         return (oid, critical, value);
     }
-
-    private static (string Oid, ReadOnlyMemory<byte>? Parameters) ReadAlgorithm(AsnReader reader)
-    {
-        var sequence = reader.ReadSequence();
-        var oid = sequence.ReadObjectIdentifier();
-        ReadOnlyMemory<byte>? parameters = sequence.HasData ? sequence.ReadEncodedValue() : null;
-        sequence.ThrowIfNotEmpty();
-        return (oid, parameters);
-    }
-
-    private static DateTimeOffset ReadTime(AsnReader reader) =>
-        reader.PeekTag().HasSameClassAndValue(Asn1Tag.UtcTime) ? reader.ReadUtcTime(2049) : reader.ReadGeneralizedTime();
-
-    private static bool SameBytes(ReadOnlyMemory<byte>? a, ReadOnlyMemory<byte>? b) =>
-        a is null ? b is null : b is not null && a.Value.Span.SequenceEqual(b.Value.Span);
 }

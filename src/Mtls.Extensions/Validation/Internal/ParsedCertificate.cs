@@ -513,7 +513,8 @@ internal sealed class ParsedCertificate
         return list;
     }
 
-    private static (string Oid, ReadOnlyMemory<byte>? Parameters) ReadAlgorithm(AsnReader reader)
+    /// <summary>Reads an AlgorithmIdentifier (RFC 5280 §4.1.1.2): the OID and its parameters, if any. Shared with CRLs.</summary>
+    internal static (string Oid, ReadOnlyMemory<byte>? Parameters) ReadAlgorithm(AsnReader reader)
     {
         var sequence = reader.ReadSequence();
         var oid = sequence.ReadObjectIdentifier();
@@ -522,7 +523,8 @@ internal sealed class ParsedCertificate
         return (oid, parameters);
     }
 
-    private static DateTimeOffset ReadTime(AsnReader reader) =>
+    /// <summary>Reads a Time (UTCTime before 2050, GeneralizedTime after; RFC 5280 §4.1.2.5). Shared with CRLs.</summary>
+    internal static DateTimeOffset ReadTime(AsnReader reader) =>
         reader.PeekTag().HasSameClassAndValue(Asn1Tag.UtcTime) ? reader.ReadUtcTime(2049) : reader.ReadGeneralizedTime();
 
     private static (IReadOnlyList<ReadOnlyMemory<byte>> Rdns, IReadOnlyList<string> CommonNames) ReadName(ReadOnlyMemory<byte> name)
@@ -572,7 +574,8 @@ internal sealed class ParsedCertificate
         return (rdns, commonNames ?? (IReadOnlyList<string>)[]);
     }
 
-    private static bool SameBytes(ReadOnlyMemory<byte>? a, ReadOnlyMemory<byte>? b) =>
+    /// <summary>Whether two optional encodings are byte-for-byte equal (both absent counts as equal). Shared with CRLs.</summary>
+    internal static bool SameBytes(ReadOnlyMemory<byte>? a, ReadOnlyMemory<byte>? b) =>
         a.HasValue == b.HasValue && (!a.HasValue || a.Value.Span.SequenceEqual(b!.Value.Span));
 
     /// <summary>The serial number's magnitude in octets (a single sign-padding zero is not counted) and its sign.</summary>
