@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Mtls.Extensions.Testing;
 
-namespace Mtls.Extensions.Http.Tests;
+namespace Mtls.Extensions.Tests.Interop;
 
 /// <summary>
 /// Debian's nginx (installed by .ci/run) as an external mTLS server on 127.0.0.1: serves a certificate with its chain,
